@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.utils.functional import SimpleLazyObject
+
+from apps.organizations.models import Membership
+
+
+def membership_for(user, tenant) -> Membership | None:
+    if tenant is None or not getattr(user, "is_authenticated", False):
+        return None
+    if connection.schema_name == "public":
+        return None
+    return Membership.objects.filter(user=user, organization_id=tenant.pk).first()
+
+
+class MembershipMiddleware:
+    """`request.membership`: the signed-in user's membership in this host's organization, or None."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tenant = getattr(request, "tenant", None)
+        request.membership = SimpleLazyObject(lambda: membership_for(request.user, tenant))
+        return self.get_response(request)
