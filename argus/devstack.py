@@ -216,6 +216,8 @@ def _spawn(name: str, argv: list[str]) -> None:
 
 
 def up() -> None:
+    RUN_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(RUN_DIR))
     state = _load_state()
     if not os.environ.get("DATABASE_URL"):
         postgres_up(state)

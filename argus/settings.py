@@ -53,16 +53,15 @@ TENANT_MODEL = "organizations.Organization"
 TENANT_DOMAIN_MODEL = "organizations.Domain"
 PUBLIC_SCHEMA_URLCONF = "argus.urls_public"
 ROOT_URLCONF = "argus.urls"
-# New tenants are cloned from an up-to-date template schema instead of replaying every
-# migration: provisioning time stays flat as migrations and tenants grow.
-TENANT_CREATION_FAKES_MIGRATIONS = True
-TENANT_BASE_SCHEMA = "tenant_template"
+# Signup takes a pre-migrated schema from a pool of spares (apps.organizations.schema_pool),
+# so provisioning time stays flat as migrations and tenants grow.
+ARGUS_SPARE_SCHEMAS = env.env_int("ARGUS_SPARE_SCHEMAS", 3)
 TENANT_MULTIPROCESSING_MAX_PROCESSES = 2
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
     "apps.core.middleware.HealthCheckMiddleware",
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "apps.organizations.middleware.TenantHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

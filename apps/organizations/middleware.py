@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 from django.utils.functional import SimpleLazyObject
+from django_tenants.middleware.main import TenantMainMiddleware
 
 from apps.organizations.models import Membership
 
@@ -24,3 +26,14 @@ class MembershipMiddleware:
         tenant = getattr(request, "tenant", None)
         request.membership = SimpleLazyObject(lambda: membership_for(request.user, tenant))
         return self.get_response(request)
+
+
+class TenantHostMiddleware(TenantMainMiddleware):
+    """Selects the schema by host: a known organization domain, else the public site on the
+    bare base domain (which has no Domain row of its own), else 404."""
+
+    def no_tenant_found(self, request, hostname):
+        if hostname in (settings.ARGUS_BASE_DOMAIN, "127.0.0.1"):
+            self.setup_url_routing(request=request, force_public=True)
+            return None
+        return super().no_tenant_found(request, hostname)

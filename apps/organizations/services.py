@@ -18,6 +18,7 @@ from apps.audit.services import audit_record, diff, snapshot
 from apps.billing.models import Plan
 from apps.core.errors import ApplicationError
 from apps.organizations.models import ROLE_RANK, Domain, Invitation, Membership, Organization, Role
+from apps.organizations.tasks import schema_pool_fill_task
 from apps.organizations.urls_helpers import tenant_host, tenant_url
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
@@ -81,7 +82,12 @@ def organization_provision(
         audit_record(actor=owner, action="organization.created", target=organization,
                      changes={"name": name, "slug": slug, "plan": plan.code})
         audit_record(actor=owner, action="membership.created", target=membership, changes={"role": Role.ADMIN})
+    transaction.on_commit(_refill_schema_pool)
     return organization, owner
+
+
+def _refill_schema_pool() -> None:
+    schema_pool_fill_task.delay()
 
 
 def _owner_for_signup(*, email: str, password: str, full_name: str) -> User:
