@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -50,8 +51,8 @@ def add_service_errors(
 ) -> None:
     """Put a service's refusal on the form: messages next to the fields they name, the rest on top.
 
-    Services name fields after their own arguments (`password`, `owner_email`), which may differ
-    from the form's; `field_map` translates.
+    Services name fields after their own arguments (`name`, `password`), which may differ from
+    the form's (`organization_name`, `new_password`); `field_map` translates.
     """
     field_map = field_map or {}
     if isinstance(error, ApplicationError):
@@ -64,11 +65,16 @@ def add_service_errors(
         for message in summary:
             form.add_error(None, message)
         return
+    placed: list[str] = []
     for field, messages in details.items():
         name = field_map.get(field, field)
         target = name if name in form.fields else None
         for message in messages if isinstance(messages, list | tuple) else [messages]:
             form.add_error(target, str(message))
+            placed.append(str(message))
+    # Some services explain more in the summary than per field ("enter its password to ..."): keep it.
+    if len(summary) == 1 and summary[0] not in placed and summary[0] != " ".join(placed):
+        form.add_error(None, summary[0])
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -90,11 +96,30 @@ def public_page_url(name: str) -> str:
     return public_url(reverse(name, urlconf=settings.PUBLIC_SCHEMA_URLCONF))
 
 
-def handoff_redirect(user, organization: Organization) -> HttpResponseRedirect:
+def _form_action_allows_tenant_hosts() -> bool:
+    """Whether the Content-Security-Policy lets a form submission end on an organization's host.
+
+    Browsers apply `form-action` to the redirects that follow a POST as well, so with
+    `form-action 'self'` a 302 from the public site to `<slug>.<base>` is blocked.
+    """
+    for directive in settings.CONTENT_SECURITY_POLICY.split(";"):
+        name, _, sources = directive.strip().partition(" ")
+        if name == "form-action":
+            return f"*.{settings.ARGUS_BASE_DOMAIN}" in sources
+    return True
+
+
+def handoff_redirect(request: HttpRequest, user, organization: Organization) -> HttpResponse:
     """Send a person signed in on the public site to their organization's host, signed in there too.
 
     Sessions are per host, so the public site cannot sign anyone in on `<slug>.<base>` directly.
+    Where the policy forbids the cross-host redirect after a POST, a page moves on by itself
+    (meta refresh, which `form-action` does not govern) and offers a link.
     """
     token = signin_handoff_create(user=user, organization=organization)
-    return HttpResponseRedirect(tenant_url(organization.slug, reverse("handoff", urlconf=settings.ROOT_URLCONF,
-                                                                      kwargs={"token": token})))
+    url = tenant_url(organization.slug, reverse("handoff", urlconf=settings.ROOT_URLCONF, kwargs={"token": token}))
+    if _form_action_allows_tenant_hosts():
+        return HttpResponseRedirect(url)
+    response = render(request, "organizations/handoff.html", {"handoff_url": url, "target": organization})
+    response["Cache-Control"] = "no-store"
+    return response

@@ -20,7 +20,8 @@ class SignupForm(forms.Form):
         help_text="Lower-case letters, digits and hyphens. This becomes your organization's own web address.",
         widget=forms.TextInput(attrs={**_NO_AUTOCORRECT, "data-slug-input": ""}),
     )
-    full_name = forms.CharField(max_length=150, label="Your name",
+    # Optional: someone adding an organization to their existing account already has a name.
+    full_name = forms.CharField(max_length=150, label="Your name", required=False,
                                 widget=forms.TextInput(attrs={"autocomplete": "name"}))
     email = forms.EmailField(label="Work e-mail", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     password = forms.CharField(

@@ -68,7 +68,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             add_service_errors(form, exc, field_map={"name": "organization_name"})
         else:
-            return handoff_redirect(owner, organization)
+            return handoff_redirect(request, owner, organization)
     context = {
         "form": form,
         "address_template": tenant_url(SLUG_PLACEHOLDER),
@@ -92,7 +92,7 @@ def organization_choose(request: HttpRequest) -> HttpResponse:
 def organization_open(request: HttpRequest, slug: str) -> HttpResponse:
     membership = get_object_or_404(Membership.objects.select_related("organization"),
                                    user=request.user, organization__slug=slug)
-    return handoff_redirect(request.user, membership.organization)
+    return handoff_redirect(request, request.user, membership.organization)
 
 
 # Organization host
