@@ -159,9 +159,18 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Forms on the public site redirect to the organization's host (signup, login): allow that host.
+_TENANT_ORIGINS = " ".join(
+    f"{scheme}://*.{ARGUS_BASE_DOMAIN}:*" for scheme in (("https",) if ARGUS_HTTPS else ("http", "https"))
+)
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    f"connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self' {_TENANT_ORIGINS}"
+)
+# Swagger UI and Redoc style their elements inline and Redoc runs a blob: worker; only the docs pages get this.
+API_DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "worker-src 'self' blob:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'"
 )
 CSRF_TRUSTED_ORIGINS = env.env_list(
     "CSRF_TRUSTED_ORIGINS",

@@ -1,6 +1,8 @@
 """URLs of an organization's host (<slug>.<ARGUS_BASE_DOMAIN>)."""
 
+from django.conf import settings
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from apps.core.admin_sites import tenant_admin_site
@@ -10,15 +12,26 @@ handler403 = "apps.core.views.permission_denied"
 handler404 = "apps.core.views.not_found"
 handler500 = "apps.core.views.server_error"
 
+
+
+def _docs_page(view_class):
+    view = view_class.as_view(url_name="schema", authentication_classes=[], permission_classes=[])
+
+    def docs(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response.headers["Content-Security-Policy"] = settings.API_DOCS_CONTENT_SECURITY_POLICY
+        return response
+
+    return require_safe(docs)
+
+
 urlpatterns = [
     path("api/v1/", include("argus.api_urls")),
     # The schema describes the API; reading it needs no credentials, like any published API reference.
     path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
          name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", authentication_classes=[],
-                                                          permission_classes=[]), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", authentication_classes=[],
-                                                    permission_classes=[]), name="redoc"),
+    path("api/docs/", _docs_page(SpectacularSwaggerSplitView), name="swagger-ui"),
+    path("api/redoc/", _docs_page(SpectacularRedocView), name="redoc"),
     path("admin/", tenant_admin_site.urls),
     path("", include("apps.accounts.urls")),
     path("", include("apps.organizations.urls")),

@@ -39,12 +39,11 @@ def error_responses(*status_codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(ErrorEnvelopeSerializer, description=_ERROR_DESCRIPTIONS[code]) for code in codes}
 
 
+# Base for every tenant API view. (A comment, not a docstring: drf-spectacular would publish a
+# docstring as every operation's description.) Tenant tables are isolated by the schema the
+# host selected; public-schema rows (members, invitations, API keys) are filtered here, once,
+# by `organization_queryset`.
 class OrganizationAPIView(GenericAPIView):
-    """Base for every tenant API view.
-
-    Tenant tables are isolated by the schema the host selected. Public-schema rows
-    (members, invitations, API keys) must be filtered here, once, by `organization_queryset`.
-    """
 
     def get_organization(self):
         return self.request.auth.membership.organization

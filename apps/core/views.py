@@ -1,6 +1,8 @@
 """Error pages: JSON envelopes under /api/, HTML elsewhere."""
 
+from django.http import HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 
 from apps.core.errors import json_error_response
 
@@ -18,7 +20,8 @@ def not_found(request, exception=None):
 def server_error(request):
     if _is_api(request):
         return json_error_response(request, "server_error", "Internal server error.", 500)
-    return render(request, "errors/500.html", status=500)
+    # Rendered without the request: no context processor may touch the database that just failed.
+    return HttpResponseServerError(loader.get_template("errors/500.html").render())
 
 
 def permission_denied(request, exception=None):

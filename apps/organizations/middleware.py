@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
 from django.utils.functional import SimpleLazyObject
 from django_tenants.middleware.main import TenantMainMiddleware
 
@@ -10,8 +9,6 @@ from apps.organizations.models import Membership
 
 def membership_for(user, tenant) -> Membership | None:
     if tenant is None or not getattr(user, "is_authenticated", False):
-        return None
-    if connection.schema_name == "public":
         return None
     return Membership.objects.filter(user=user, organization_id=tenant.pk).first()
 
