@@ -79,6 +79,8 @@ def test_another_orgs_object_id_is_not_found_and_untouched(
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda endpoint: endpoint.id)
 def test_api_key_is_refused_on_another_orgs_host(endpoint, alpha, bravo, alpha_ids, make_api_key, api_client):
     api_key, raw = make_api_key(alpha, alpha.admin, ["admin"])
+    # The key's creator is an admin of both: only the key's own organization may stop it on bravo's host.
+    MembershipFactory(user=alpha.admin, organization=bravo.organization, role=Role.ADMIN)
     before = (org_state(alpha), org_state(bravo))
 
     response = endpoint.call(api_client(bravo, key=raw), alpha_ids)

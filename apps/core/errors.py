@@ -73,7 +73,10 @@ def api_exception_handler(exc, context):
     if code is None:
         code = getattr(exc, "default_code", "error")
         default_message = str(exc.detail)
-    specific = isinstance(exc, exceptions.AuthenticationFailed | exceptions.Throttled)
+    # A refusal with its own reason (a CSRF failure, say) must not read as "your role does not allow this".
+    specific = isinstance(exc, exceptions.AuthenticationFailed | exceptions.Throttled) or (
+        isinstance(exc, exceptions.PermissionDenied) and exc.detail != exceptions.PermissionDenied.default_detail
+    )
     message = str(exc.detail) if specific else default_message
     response.data = envelope(code, message)
     return response

@@ -63,12 +63,17 @@ class ProjectUpdateInputSerializer(serializers.Serializer):
 
 
 class ProjectFilter(django_filters.FilterSet):
-    archived = django_filters.BooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
+    # A strict choice: an unknown value answers 400 instead of silently listing everything.
+    archived = django_filters.ChoiceFilter(choices=[("true", "Archived only"), ("false", "Active only")],
+                                           method="filter_archived")
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
 
     class Meta:
         model = Project
         fields = ["archived", "search", "slug"]
+
+    def filter_archived(self, queryset, name, value):
+        return queryset.filter(archived_at__isnull=value == "false")
 
 
 class ProjectListCreateApi(OrganizationAPIView):

@@ -75,18 +75,32 @@ def test_debug_mode_runs_without_a_secret():
     assert values["DEBUG"] is True and values["SESSION_COOKIE_SECURE"] is False
 
 
-@pytest.mark.parametrize(("host", "path"), [
-    ("localhost", "/api/v1/nope"),
-    ("alpha.localhost", "/api/v1/me"),
-    ("alpha.localhost", "/api/v1/nope"),
-    ("alpha.localhost", "/api/docs/"),
+@pytest.mark.parametrize(("host", "path", "policy"), [
+    ("localhost", "/api/v1/nope", "CONTENT_SECURITY_POLICY"),
+    ("localhost", "/login/", "CONTENT_SECURITY_POLICY"),
+    ("alpha.localhost", "/", "CONTENT_SECURITY_POLICY"),
+    ("alpha.localhost", "/api/v1/me", "CONTENT_SECURITY_POLICY"),
+    ("alpha.localhost", "/api/v1/nope", "CONTENT_SECURITY_POLICY"),
+    ("alpha.localhost", "/api/docs/", "API_DOCS_CONTENT_SECURITY_POLICY"),
+    ("alpha.localhost", "/api/redoc/", "API_DOCS_CONTENT_SECURITY_POLICY"),
 ])
-def test_responses_carry_security_headers(host, path, alpha, api_client):
+def test_responses_carry_security_headers(host, path, policy, alpha, api_client):
     response = api_client(host, user=alpha.admin).get(path)
 
+    assert response.status_code < 500
+    csp = response["Content-Security-Policy"]
+    assert csp == getattr(settings, policy)
+    directives = dict(directive.strip().split(" ", 1) for directive in csp.split(";"))
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["script-src"] == "'self'"
     assert response["X-Frame-Options"] == "DENY"
-    assert response["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICY
-    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
-    assert "script-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_form_action_allows_only_this_platforms_hosts():
+    directives = dict(directive.strip().split(" ", 1) for directive in settings.CONTENT_SECURITY_POLICY.split(";"))
+
+    sources = directives["form-action"].split()
+    assert sources[0] == "'self'"
+    assert all(source.endswith(f"*.{settings.ARGUS_BASE_DOMAIN}:*") for source in sources[1:])
