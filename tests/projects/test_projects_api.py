@@ -156,6 +156,15 @@ def test_list_filters(client, alpha):
     assert names({"search": "nothing-matches"}) == set()
 
 
+def test_unknown_archived_value_is_refused(client):
+    response = client.get("/api/v1/projects", {"archived": "yes"})
+
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "validation_error"
+    assert "archived" in error["details"]
+
+
 @pytest.mark.parametrize(("ordering", "expected"), [
     ("name", ["Apple", "Banana", "Cherry"]),
     ("-name", ["Cherry", "Banana", "Apple"]),
