@@ -60,7 +60,7 @@ def organization_provision(
     *, name: str, slug: str, owner_email: str, owner_password: str, owner_full_name: str = "",
     plan_code: str = DEFAULT_PLAN_CODE,
 ) -> tuple[Organization, User]:
-    """Signup: the organization, its schema (cloned from the template), its domain and its first admin.
+    """Signup: the organization, its schema (a renamed spare), its domain and its first admin.
 
     One transaction: a failure anywhere leaves no user, row or schema behind.
     """
@@ -208,8 +208,9 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
     return invitation
 
 
-def invitation_find_pending(*, organization: Organization, token: str) -> Invitation:
-    invitation = Invitation.objects.filter(organization=organization, token_hash=hash_secret(token or "")).first()
+def invitation_find_pending(*, organization: Organization, token: str, lock: bool = False) -> Invitation:
+    invitations = Invitation.objects.select_for_update() if lock else Invitation.objects.all()
+    invitation = invitations.filter(organization=organization, token_hash=hash_secret(token or "")).first()
     if invitation is None:
         raise ApplicationError("This invitation link is not valid.", code="invitation_invalid", status_code=404)
     if invitation.status != "pending":
@@ -223,8 +224,8 @@ def invitation_accept(
     *, organization: Organization, token: str, user: User | None = None, password: str = "", full_name: str = ""
 ) -> Membership:
     """Attaches the signed-in user (whose e-mail must match) or creates the account from the invitation."""
-    invitation = invitation_find_pending(organization=organization, token=token)
-    Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+    # Locked before its status is checked, so two concurrent accepts cannot both succeed.
+    invitation = invitation_find_pending(organization=organization, token=token, lock=True)
     if user is not None and user.is_authenticated:
         if user.email.lower() != invitation.email.lower():
             raise ApplicationError(
