@@ -37,6 +37,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -46,6 +47,8 @@ SHARED_APPS = [
 TENANT_APPS = [
     "apps.projects",
     "apps.audit",
+    "apps.generated_tests",
+    "apps.test_runs",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -127,8 +130,27 @@ STATIC_ROOT = BASE_DIR / ".argus" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.env_str("MEDIA_ROOT", str(BASE_DIR / ".argus" / "media"))
 MEDIA_URL = "/media/"
+# Run artifacts (screenshots, DOM snapshots, logs, reports) go to Django's default storage:
+# the filesystem under MEDIA_ROOT, or any S3-compatible bucket when ARGUS_S3_BUCKET is set.
+# Either way they are served only through the authenticated artifact views, never from MEDIA_URL.
+_S3_BUCKET = env.env_str("ARGUS_S3_BUCKET")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": _S3_BUCKET,
+                "endpoint_url": env.env_str("ARGUS_S3_ENDPOINT_URL") or None,
+                "region_name": env.env_str("ARGUS_S3_REGION") or None,
+                "access_key": env.env_str("ARGUS_S3_ACCESS_KEY_ID") or None,
+                "secret_key": env.env_str("ARGUS_S3_SECRET_ACCESS_KEY") or None,
+                "default_acl": "private",
+                "querystring_auth": True,
+            },
+        }
+        if _S3_BUCKET
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Serve straight from the finders so a fresh checkout needs no collectstatic step.
@@ -212,6 +234,38 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Browser work has its own queue so a worker's concurrency on it equals the number of browsers.
+CELERY_TASK_ROUTES = {
+    "test_runs.execute_result": {"queue": "browser"},
+    "test_runs.execute_command": {"queue": "browser"},
+}
+# A task's broker message becomes visible again after this long if its worker vanished without
+# acking (late acks): longer than the longest hard time limit, so a slow test is never run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE = {
+    # Tenant-aware beat: one platform-level tick walks the tenants and enqueues what is due.
+    "test-runs-dispatch-schedules": {"task": "test_runs.dispatch_due_schedules", "schedule": 30.0},
+    # Results whose worker stopped heart-beating are re-queued or failed with a reason.
+    "test-runs-reap-stale": {"task": "test_runs.reap_stale_results", "schedule": 30.0},
+}
+
+# Execution engine.
+SELENIUM_REMOTE_URL = env.env_str("SELENIUM_REMOTE_URL")
+ARGUS_CHROMIUM_BINARY = env.env_str("ARGUS_CHROMIUM_BINARY", "/usr/bin/chromium")
+ARGUS_CHROMEDRIVER = env.env_str("ARGUS_CHROMEDRIVER", "/usr/bin/chromedriver")
+# Hard limit for one test on one device (the Celery task is killed past it), and the default step timeout.
+ARGUS_TEST_TIME_LIMIT = env.env_int("ARGUS_TEST_TIME_LIMIT", 600)
+ARGUS_STEP_TIMEOUT_MS = env.env_int("ARGUS_STEP_TIMEOUT_MS", 10_000)
+# A running result whose worker has not heart-beaten for this long is considered lost.
+ARGUS_RESULT_STALE_SECONDS = env.env_int("ARGUS_RESULT_STALE_SECONDS", 90)
+# How many times the reaper re-queues a lost result before failing it with a reason.
+ARGUS_RESULT_MAX_REQUEUES = env.env_int("ARGUS_RESULT_MAX_REQUEUES", 1)
+# Command runs (any-framework runner): where workspaces are unpacked, and the allowed project paths.
+ARGUS_WORKSPACE_ROOT = env.env_str("ARGUS_WORKSPACE_ROOT", str(BASE_DIR / ".argus" / "workspaces"))
+ARGUS_COMMAND_TIME_LIMIT = env.env_int("ARGUS_COMMAND_TIME_LIMIT", 1800)
+ARGUS_UPLOAD_MAX_BYTES = env.env_int("ARGUS_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
+# The demo shop (demo_shop/) that `make run` serves and the demo suite targets.
+ARGUS_DEMO_SHOP_URL = env.env_str("ARGUS_DEMO_SHOP_URL", "http://127.0.0.1:8001/")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

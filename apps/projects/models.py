@@ -1,3 +1,4 @@
+from django.core.validators import RegexValidator
 from django.db import models
 
 from apps.core.models import BaseModel
@@ -42,3 +43,23 @@ class Environment(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.project} / {self.name}"
+
+
+class EnvironmentVariable(BaseModel):
+    """A value a test reads as `{{ env.NAME }}`. Secret values are never returned by the API or
+    shown in traces, reports or logs: the engine masks them wherever they would appear."""
+
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="variables")
+    name = models.CharField(max_length=64, validators=[RegexValidator(r"^[A-Z_][A-Z0-9_]*$",
+                            "Use upper-case letters, digits and underscores, not starting with a digit.")])
+    value = models.TextField(blank=True)
+    is_secret = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["environment", "name"], name="variable_unique_per_environment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.environment} / {self.name}"

@@ -20,7 +20,7 @@ from apps.organizations.services import organization_provision
 from apps.organizations.tasks import schema_pool_fill_task
 
 ROOT = Path(__file__).resolve().parents[2]
-TENANT_APP_LABELS = {"projects", "audit"}
+TENANT_APP_LABELS = {"projects", "audit", "generated_tests", "test_runs"}
 
 
 def _tables(schema: str) -> set[str]:
