@@ -17,7 +17,7 @@ stop:
 # The suite runs in production mode (DEBUG off) over plain HTTP, with its own Redis database.
 test: setup services
 	SECRET_KEY=argus-test-suite-only DEBUG=0 ARGUS_HTTPS=0 ARGUS_REDIS_DB=$${ARGUS_REDIS_DB:-1} \
-	EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend \
+	EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend MEDIA_ROOT=$(CURDIR)/.argus/test-media \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup: venv browser

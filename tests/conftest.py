@@ -26,6 +26,8 @@ from apps.organizations.models import Membership, Organization, Role
 from apps.organizations.services import organization_provision
 from apps.organizations.urls_helpers import tenant_host
 
+pytest_plugins = ["tests.runtime"]
+
 PASSWORD = "Correct-horse-battery-staple-9"
 SESSION_ORG_SLUGS = ("alpha", "bravo")
 PUBLIC_HOST = settings.ARGUS_BASE_DOMAIN

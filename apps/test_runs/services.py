@@ -285,6 +285,10 @@ def result_claim(result_id, *, task_id: str, worker: str) -> TestResult | None:
         result = TestResult.objects.select_for_update().select_related("run").filter(pk=result_id).first()
         if result is None or result.is_finished:
             return None
+        held = result.status == ResultStatus.RUNNING and result.heartbeat_at is not None
+        if held and result.heartbeat_at > stale_results_cutoff():
+            # Another worker holds it (e.g. the broker redelivered a message the reaper already re-queued).
+            return None
         if result.run.cancel_requested_at is not None:
             result.status = ResultStatus.CANCELLED
             result.finished_at = timezone.now()
