@@ -262,6 +262,8 @@ ARGUS_RESULT_STALE_SECONDS = env.env_int("ARGUS_RESULT_STALE_SECONDS", 90)
 ARGUS_RESULT_MAX_REQUEUES = env.env_int("ARGUS_RESULT_MAX_REQUEUES", 1)
 # Command runs (any-framework runner): where workspaces are unpacked, and the allowed project paths.
 ARGUS_WORKSPACE_ROOT = env.env_str("ARGUS_WORKSPACE_ROOT", str(BASE_DIR / ".argus" / "workspaces"))
+# A command run may only use a project workspace path inside one of these directories.
+ARGUS_WORKSPACE_PATHS = env.env_list("ARGUS_WORKSPACE_PATHS", [ARGUS_WORKSPACE_ROOT])
 ARGUS_COMMAND_TIME_LIMIT = env.env_int("ARGUS_COMMAND_TIME_LIMIT", 1800)
 ARGUS_UPLOAD_MAX_BYTES = env.env_int("ARGUS_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 # The demo shop (demo_shop/) that `make run` serves and the demo suite targets.
