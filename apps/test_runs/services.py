@@ -93,7 +93,10 @@ def run_create(
                                details={"screenshots": [f"Use one of {SCREENSHOT_POLICIES}."]})
     if not 0 <= retries <= 3:
         raise ApplicationError("Retries must be between 0 and 3.", code="invalid", details={"retries": ["0-3"]})
-    selected = list(suite.ordered_tests()) if suite is not None and not tests else list(tests or [])
+    chosen = list(suite.ordered_tests()) if suite is not None and not tests else list(tests or [])
+    # Re-read: the caller's objects may be stale, and the frozen definition must be the current one.
+    current = Test.objects.in_bulk([test.pk for test in chosen])
+    selected = [current[test.pk] for test in chosen if test.pk in current]
     foreign = [test for test in selected if test.project_id != project.pk]
     if foreign:
         raise ApplicationError("Some tests are not in this project.", code="invalid",
