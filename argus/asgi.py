@@ -1,4 +1,6 @@
-"""ASGI entry point: HTTP through Django (tenant resolved by its middleware), WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django (tenant resolved by its middleware), WebSockets through
+Channels: the Origin must be an allowed host, then TenantWebSocketMiddleware resolves the
+organization from the Host and authenticates the member before any consumer runs."""
 
 import os
 
@@ -7,6 +9,14 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "argus.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402 - needs Django set up first
+# These import models, so they need Django set up first.
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from apps.organizations.websocket import TenantWebSocketMiddleware  # noqa: E402
+from apps.test_runs.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter({
+    "http": django_asgi_app,
+    "websocket": AllowedHostsOriginValidator(TenantWebSocketMiddleware(URLRouter(websocket_urlpatterns))),
+})

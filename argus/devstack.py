@@ -1,11 +1,12 @@
-"""Local services for a checkout: embedded PostgreSQL and Redis, the web server and a worker.
+"""Local services for a checkout: embedded PostgreSQL and Redis, the web server, a Celery worker,
+Celery beat and the demo shop.
 
 Used by the Makefile (`make run`, `make stop`, `make test`). Everything lives under
 `.argus/` in the checkout, so two checkouts never share state, and a second `make run`
 reuses whatever is already running.
 
     python -m argus.devstack up      # start PostgreSQL / Redis unless URLs are configured
-    python -m argus.devstack serve   # start web server and Celery worker in the background
+    python -m argus.devstack serve   # start web server, worker, beat and the demo shop in the background
     python -m argus.devstack down    # stop everything started from this checkout
 """
 
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".argus"
@@ -29,6 +31,10 @@ PG_DIR = STATE_DIR / "postgres"
 REDIS_DIR = STATE_DIR / "redis"
 LOG_DIR = STATE_DIR / "logs"
 RUN_DIR = STATE_DIR / "run"
+BEAT_SCHEDULE_FILE = STATE_DIR / "beat" / "celerybeat-schedule"
+# The same default as settings.ARGUS_DEMO_SHOP_URL; this module runs without Django settings.
+DEFAULT_DEMO_SHOP_URL = "http://127.0.0.1:8001/"
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
 PG_USER = "argus"
 # PostgreSQL refuses to run as root; as root we run it as this unprivileged account.
 UNPRIVILEGED_ACCOUNT = "nobody"
@@ -226,13 +232,37 @@ def up() -> None:
     _save_state(state)
 
 
+def _demo_shop_url() -> str:
+    return os.environ.get("ARGUS_DEMO_SHOP_URL") or DEFAULT_DEMO_SHOP_URL
+
+
+def demo_shop_up() -> bool:
+    """Start the demo shop on the host and port of ARGUS_DEMO_SHOP_URL; False when that URL is not ours."""
+    url = urlsplit(_demo_shop_url())
+    if url.hostname not in LOCAL_HOSTS:
+        print(f"argus: ARGUS_DEMO_SHOP_URL is {url.geturl()}, not this machine; the demo shop is not started here")
+        return False
+    port = url.port or 80
+    if _pid_alive(RUN_DIR / "shop.pid") is None and _port_open(port):
+        print(f"argus: 127.0.0.1:{port} is taken by another program; the demo shop was not started")
+        return False
+    _spawn("shop", [sys.executable, "-m", "demo_shop", "--host", "127.0.0.1", "--port", str(port)])
+    _wait_for_port(port, "demo shop")
+    return True
+
+
 def serve() -> None:
     RUN_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     port = int(os.environ.get("ARGUS_PORT", "8000"))
     _spawn("web", [sys.executable, "-m", "uvicorn", "argus.asgi:application",
                    "--host", "127.0.0.1", "--port", str(port), "--proxy-headers"])
+    # One Chromium per worker process: the concurrency is the number of browsers at once.
     _spawn("worker", [sys.executable, "-m", "celery", "-A", "argus", "worker",
                       "-Q", "default,browser,ai", "--concurrency", "2", "--loglevel", "info"])
+    BEAT_SCHEDULE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    _spawn("beat", [sys.executable, "-m", "celery", "-A", "argus", "beat",
+                    "--schedule", str(BEAT_SCHEDULE_FILE), "--loglevel", "info"])
+    shop_started = demo_shop_up()
     _wait_for_port(port, "web server")
     base = os.environ.get("ARGUS_BASE_DOMAIN", "localhost")
     print()
@@ -240,11 +270,13 @@ def serve() -> None:
     print(f"  Demo organization:    http://demo.{base}:{port}/")
     print("  Demo login:           admin@demo.argus.test / argus-demo-password")
     print(f"  API docs:             http://demo.{base}:{port}/api/docs/")
+    if shop_started:
+        print(f"  Demo shop:            {_demo_shop_url()}  (demo@shop.test / shop-password-1)")
     print("  Stop with:            make stop")
 
 
 def down() -> None:
-    for name in ("worker", "web"):
+    for name in ("beat", "worker", "web", "shop"):
         _stop_pid(RUN_DIR / f"{name}.pid", name)
     redis_down()
     postgres_down()

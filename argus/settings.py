@@ -262,6 +262,9 @@ ARGUS_RESULT_STALE_SECONDS = env.env_int("ARGUS_RESULT_STALE_SECONDS", 90)
 ARGUS_RESULT_MAX_REQUEUES = env.env_int("ARGUS_RESULT_MAX_REQUEUES", 1)
 # Command runs (any-framework runner): where workspaces are unpacked, and the allowed project paths.
 ARGUS_WORKSPACE_ROOT = env.env_str("ARGUS_WORKSPACE_ROOT", str(BASE_DIR / ".argus" / "workspaces"))
+# Command runs execute arbitrary code as the worker's OS user. Fine for a self-hosted team; on a
+# shared multi-tenant installation turn them off, or route test_runs.execute_command to sandboxed workers.
+ARGUS_COMMAND_RUNS_ENABLED = env.env_bool("ARGUS_COMMAND_RUNS_ENABLED", True)
 # A command run may only use a project workspace path inside one of these directories.
 ARGUS_WORKSPACE_PATHS = env.env_list("ARGUS_WORKSPACE_PATHS", [ARGUS_WORKSPACE_ROOT])
 ARGUS_COMMAND_TIME_LIMIT = env.env_int("ARGUS_COMMAND_TIME_LIMIT", 1800)

@@ -6,6 +6,8 @@ from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from apps.core.admin_sites import tenant_admin_site
+from apps.generated_tests.urls import suite_urlpatterns
+from apps.test_runs.urls import schedule_urlpatterns
 
 handler400 = "apps.core.views.bad_request"
 handler403 = "apps.core.views.permission_denied"
@@ -37,4 +39,8 @@ urlpatterns = [
     path("", include("apps.organizations.urls")),
     path("projects/", include("apps.projects.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("tests/", include("apps.generated_tests.urls")),
+    path("suites/", include(suite_urlpatterns)),
+    path("runs/", include("apps.test_runs.urls")),
+    path("schedules/", include(schedule_urlpatterns)),
 ]

@@ -10,8 +10,10 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.models import ApiKey
 from apps.audit.models import AuditEntry
+from apps.generated_tests.models import Suite, Test
 from apps.organizations.models import Invitation, Membership, Role
 from apps.projects.models import Project
+from apps.test_runs.models import Run, Schedule
 from argus import api_urls
 from tests.api_endpoints import ENDPOINTS, LIST_PATHS, create_objects, org_state
 from tests.conftest import error_of
@@ -19,7 +21,12 @@ from tests.factories import MembershipFactory
 
 OBJECT_ENDPOINTS = [endpoint for endpoint in ENDPOINTS if endpoint.names_an_object]
 PLACEHOLDER_BY_KWARG = {"member_id": "member", "invitation_id": "invitation", "key_id": "api_key",
-                        "project_id": "project"}
+                        "project_id": "project", "environment_name": "environment", "variable_name": "variable",
+                        "test_id": "test", "number": "version", "suite_id": "suite", "run_id": "run",
+                        "result_id": "result", "artifact_id": "artifact", "schedule_id": "schedule"}
+# Endpoints whose body (or query) names objects: naming another organization's must be refused too.
+BODY_CASES = [(endpoint, "all foreign") for endpoint in ENDPOINTS if endpoint.body_placeholders] + [
+    (endpoint, "foreign except the project") for endpoint in ENDPOINTS if endpoint.body_placeholders - {"project"}]
 
 
 def _operations_in_urlconf() -> set[tuple[str, str]]:
@@ -76,6 +83,18 @@ def test_another_orgs_object_id_is_not_found_and_untouched(
     assert org_state(bravo) == before
 
 
+@pytest.mark.parametrize(("endpoint", "mix"), BODY_CASES, ids=lambda value: getattr(value, "id", value))
+def test_a_body_naming_another_orgs_objects_is_refused(endpoint, mix, alpha, bravo, alpha_ids, bravo_ids, api_client):
+    ids = dict(bravo_ids) if mix == "all foreign" else {**bravo_ids, "project": alpha_ids["project"]}
+    before = (org_state(alpha), org_state(bravo))
+
+    response = endpoint.call(api_client(alpha, user=alpha.admin), ids)
+
+    assert response.status_code == 400, response.content
+    assert error_of(response)["code"] in ("validation_error", "invalid")
+    assert (org_state(alpha), org_state(bravo)) == before
+
+
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda endpoint: endpoint.id)
 def test_api_key_is_refused_on_another_orgs_host(endpoint, alpha, bravo, alpha_ids, make_api_key, api_client):
     api_key, raw = make_api_key(alpha, alpha.admin, ["admin"])
@@ -116,7 +135,8 @@ def _rows_of(org, path: str) -> set[str]:
         return {str(pk) for pk in Invitation.objects.filter(organization=organization).values_list("pk", flat=True)}
     if path == "/api/v1/api-keys":
         return {str(pk) for pk in ApiKey.objects.filter(organization=organization).values_list("pk", flat=True)}
-    model = {"/api/v1/projects": Project, "/api/v1/audit-log": AuditEntry}[path]
+    model = {"/api/v1/projects": Project, "/api/v1/audit-log": AuditEntry, "/api/v1/tests": Test,
+             "/api/v1/suites": Suite, "/api/v1/runs": Run, "/api/v1/schedules": Schedule}[path]
     with tenant_context(organization):
         return {str(pk) for pk in model.objects.values_list("pk", flat=True)}
 

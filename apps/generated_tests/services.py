@@ -125,7 +125,9 @@ def _import_entries(document: Any) -> list[dict]:
 
 
 @transaction.atomic
-def tests_import(*, project: Project, actor, document: Any, origin: str = TestOrigin.MANUAL) -> list[Test]:
+def tests_import(
+    *, project: Project, actor, document: Any, origin: str = TestOrigin.MANUAL, status: str = TestStatus.DRAFT,
+) -> list[Test]:
     """Create tests from an imported steps file. All or nothing: one bad test refuses the whole file."""
     _check_project_writable(project)
     entries = _import_entries(document)
@@ -148,7 +150,7 @@ def tests_import(*, project: Project, actor, document: Any, origin: str = TestOr
         try:
             created.append(test_create(
                 project=project, actor=actor, name=entry["name"], definition=definition,
-                description=str(entry.get("description", "")), origin=origin,
+                description=str(entry.get("description", "")), origin=origin, status=status,
                 tags=entry.get("tags") if isinstance(entry.get("tags"), list) else None,
             ))
         except ApplicationError as exc:

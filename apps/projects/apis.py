@@ -7,9 +7,16 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from apps.core.apis import OrganizationAPIView, error_responses
-from apps.projects.models import EnvironmentName, Project
+from apps.projects.models import Environment, EnvironmentName, EnvironmentVariable, Project
 from apps.projects.selectors import project_list
-from apps.projects.services import project_archive, project_create, project_restore, project_update
+from apps.projects.services import (
+    environment_variable_delete,
+    environment_variable_set,
+    project_archive,
+    project_create,
+    project_restore,
+    project_update,
+)
 
 
 class EnvironmentsField(serializers.DictField):
@@ -136,3 +143,66 @@ class ProjectRestoreApi(OrganizationAPIView):
     def post(self, request, project_id):
         project = get_object_or_404(Project, pk=project_id)
         return Response(ProjectOutputSerializer(project_restore(project=project, actor=request.user)).data)
+
+
+class EnvironmentVariableOutputSerializer(serializers.ModelSerializer):
+    value = serializers.SerializerMethodField(help_text="null for secrets: their values are never returned.")
+
+    class Meta:
+        model = EnvironmentVariable
+        ref_name = "EnvironmentVariable"
+        fields = ["id", "name", "value", "is_secret", "created_at", "updated_at"]
+
+    def get_value(self, variable) -> str | None:
+        return None if variable.is_secret else variable.value
+
+
+class EnvironmentVariableInputSerializer(serializers.Serializer):
+    name = serializers.RegexField(r"^[A-Z_][A-Z0-9_]*$", max_length=64, error_messages={
+        "invalid": "Use upper-case letters, digits and underscores, not starting with a digit."})
+    value = serializers.CharField(allow_blank=True, max_length=10_000, trim_whitespace=False)
+    is_secret = serializers.BooleanField(required=False, default=False)
+
+    class Meta:
+        ref_name = "EnvironmentVariableInput"
+
+
+class EnvironmentObjectMixin:
+    def get_environment(self) -> Environment:
+        return get_object_or_404(Environment.objects.select_related("project"), project_id=self.kwargs["project_id"],
+                                 name=self.kwargs["environment_name"])
+
+
+class EnvironmentVariableListSetApi(EnvironmentObjectMixin, OrganizationAPIView):
+    # An environment holds a handful of variables: the list is whole, not paginated.
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(operation_id="projects_variables_list",
+                   responses={200: EnvironmentVariableOutputSerializer(many=True), **error_responses(401, 404)},
+                   tags=["projects"], description="The environment's variables; secrets with `value` null.")
+    def get(self, request, project_id, environment_name):
+        variables = EnvironmentVariable.objects.filter(environment=self.get_environment())
+        return Response(EnvironmentVariableOutputSerializer(variables, many=True).data)
+
+    @extend_schema(operation_id="projects_variables_set", request=EnvironmentVariableInputSerializer,
+                   responses={200: EnvironmentVariableOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+                   tags=["projects"], description="Creates or replaces one variable. Tests read it as "
+                                                  "`{{ env.NAME }}`; secret values are masked everywhere.")
+    def put(self, request, project_id, environment_name):
+        serializer = EnvironmentVariableInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        variable = environment_variable_set(environment=self.get_environment(), actor=request.user,
+                                            **serializer.validated_data)
+        return Response(EnvironmentVariableOutputSerializer(variable).data)
+
+
+class EnvironmentVariableDetailApi(EnvironmentObjectMixin, OrganizationAPIView):
+    @extend_schema(operation_id="projects_variables_destroy", responses={204: None,
+                                                                         **error_responses(401, 403, 404, 409)},
+                   tags=["projects"])
+    def delete(self, request, project_id, environment_name, variable_name):
+        variable = get_object_or_404(EnvironmentVariable.objects.select_related("environment__project"),
+                                     environment=self.get_environment(), name=variable_name)
+        environment_variable_delete(variable=variable, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -45,3 +45,26 @@ class ProjectForm(forms.Form):
             "name": data["name"], "base_url": data["base_url"], "description": data["description"],
             "environments": {env.value: data[field] for field, env in ENVIRONMENT_FIELDS.items()},
         }
+
+
+class EnvironmentVariableForm(forms.Form):
+    """Add or replace one variable of an environment. The page never renders a secret's value back,
+    not even when the form comes back with an error (templates/projects/_variables.html)."""
+
+    environment = forms.ChoiceField(choices=EnvironmentName.choices, widget=forms.HiddenInput)
+    name = forms.RegexField(
+        regex=r"^[A-Z_][A-Z0-9_]*$", max_length=64,
+        error_messages={"invalid": "Use upper-case letters, digits and underscores, not starting with a digit."},
+        widget=forms.TextInput(attrs={"placeholder": "LOGIN_EMAIL", "autocomplete": "off", "spellcheck": "false",
+                                      "autocapitalize": "characters"}),
+    )
+    value = forms.CharField(required=False, max_length=10_000, strip=False,
+                            widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    is_secret = forms.BooleanField(required=False, label="Secret",
+                                   help_text="Masked in every trace, log and report; never shown again.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        environment = self["environment"].value() or "env"
+        # One form per environment on the page: keep the ids apart.
+        self.auto_id = f"id_{environment}_%s"

@@ -6,7 +6,7 @@ from django.utils.text import slugify
 
 from apps.audit.services import audit_record, diff, snapshot
 from apps.core.errors import ApplicationError
-from apps.projects.models import Environment, EnvironmentName, Project
+from apps.projects.models import Environment, EnvironmentName, EnvironmentVariable, Project
 
 PROJECT_AUDITED_FIELDS = ["name", "slug", "base_url", "description"]
 
@@ -99,3 +99,40 @@ def project_restore(*, project: Project, actor) -> Project:
         project.save(update_fields=["archived_at", "updated_at"])
         audit_record(actor=actor, action="project.restored", target=project)
     return project
+
+
+def _check_project_writable(project: Project) -> None:
+    if project.is_archived:
+        raise ApplicationError("Archived projects are read-only. Restore it first.", code="archived", status_code=409)
+
+
+@transaction.atomic
+def environment_variable_set(
+    *, environment: Environment, actor, name: str, value: str, is_secret: bool = False,
+) -> EnvironmentVariable:
+    """Create or replace a variable. The audit trail records that it changed, never its value."""
+    _check_project_writable(environment.project)
+    # The environment's row lock serializes two first writes of one name (no unique-constraint race).
+    Environment.objects.select_for_update().filter(pk=environment.pk).first()
+    variable = EnvironmentVariable.objects.filter(environment=environment, name=name).first()
+    created = variable is None
+    if created:
+        variable = EnvironmentVariable(environment=environment, name=name)
+    value_changed = created or variable.value != value
+    secrecy_changed = not created and variable.is_secret != is_secret
+    variable.value, variable.is_secret = value, is_secret
+    variable.full_clean(exclude=["environment"], validate_constraints=False)
+    variable.save()
+    if created or value_changed or secrecy_changed:
+        audit_record(actor=actor, action="variable.created" if created else "variable.updated", target=variable,
+                     changes={"environment": environment.name, "name": name, "is_secret": is_secret,
+                              "value_changed": value_changed})
+    return variable
+
+
+@transaction.atomic
+def environment_variable_delete(*, variable: EnvironmentVariable, actor) -> None:
+    _check_project_writable(variable.environment.project)
+    audit_record(actor=actor, action="variable.deleted", target=variable,
+                 changes={"environment": variable.environment.name, "name": variable.name})
+    variable.delete()

@@ -11,4 +11,7 @@ urlpatterns = [
     path("<uuid:project_id>/edit/", views.project_update_view, name="project_update"),
     path("<uuid:project_id>/archive/", views.project_archive_view, name="project_archive"),
     path("<uuid:project_id>/restore/", views.project_restore_view, name="project_restore"),
+    path("<uuid:project_id>/variables/", views.variable_set_view, name="project_variable_set"),
+    path("<uuid:project_id>/variables/<uuid:variable_id>/delete/", views.variable_delete_view,
+         name="project_variable_delete"),
 ]

@@ -41,7 +41,7 @@ def started_by_label(actor) -> str:
     return ""
 
 
-def _next_number(project: Project) -> int:
+def next_run_number(project: Project) -> int:
     # The project row lock serializes numbering between concurrent run creations.
     Project.objects.select_for_update().filter(pk=project.pk).first()
     return (Run.objects.filter(project=project).aggregate(top=Max("number"))["top"] or 0) + 1
@@ -111,7 +111,7 @@ def run_create(
         raise ApplicationError(f"A run holds at most {MAX_RESULTS_PER_RUN} test × device results.",
                                code="run_too_large")
     run = Run.objects.create(
-        project=project, number=_next_number(project), kind=RunKind.BROWSER, environment=environment_row,
+        project=project, number=next_run_number(project), kind=RunKind.BROWSER, environment=environment_row,
         target_url=environment_row.url if environment_row else project.base_url, suite=suite,
         schedule=schedule, devices=devices, trigger=trigger, retries=retries, screenshots=screenshots,
         started_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -185,7 +185,7 @@ def run_rerun_failed(*, run: Run, actor, trigger: str = RunTrigger.MANUAL) -> Ru
     if not failing:
         raise ApplicationError("Nothing failed in this run.", code="nothing_to_run")
     rerun = Run.objects.create(
-        project=run.project, number=_next_number(run.project), kind=RunKind.BROWSER,
+        project=run.project, number=next_run_number(run.project), kind=RunKind.BROWSER,
         environment=run.environment, target_url=run.target_url, suite=run.suite,
         devices=sorted({result.device for result in failing}), trigger=trigger, retries=run.retries,
         screenshots=run.screenshots, started_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -313,7 +313,11 @@ def result_claim(result_id, *, task_id: str, worker: str) -> TestResult | None:
 
 
 def result_heartbeat(result: TestResult) -> None:
-    TestResult.objects.filter(pk=result.pk, status=ResultStatus.RUNNING).update(heartbeat_at=timezone.now())
+    running = TestResult.objects.filter(pk=result.pk, status=ResultStatus.RUNNING)
+    if result.celery_task_id:
+        # Only while this claim holds it: a worker the reaper gave up on must not revive a re-queued result.
+        running = running.filter(celery_task_id=result.celery_task_id)
+    running.update(heartbeat_at=timezone.now())
 
 
 def result_finish(result: TestResult, *, status: str, error_type: str = "", error_message: str = "") -> TestResult:
@@ -322,7 +326,8 @@ def result_finish(result: TestResult, *, status: str, error_type: str = "", erro
     now = timezone.now()
     with transaction.atomic():
         locked = TestResult.objects.select_for_update().get(pk=result.pk)
-        if locked.is_finished:
+        # Finished already, or (for a worker's claim) re-queued by the reaper and maybe claimed by another.
+        if locked.is_finished or (result.celery_task_id and locked.celery_task_id != result.celery_task_id):
             return locked
         locked.status = status
         locked.finished_at = now
