@@ -4,6 +4,7 @@ and schedule pages (mounted at /schedules/)."""
 from __future__ import annotations
 
 import zoneinfo
+from functools import cache
 from typing import Any
 
 from django.contrib import messages
@@ -317,6 +318,7 @@ def _schedule_editor(request: HttpRequest, form: ScheduleForm, schedule: Schedul
     }, status=400 if form.errors else 200)
 
 
+@cache
 def _common_timezones() -> list[str]:
     return sorted(name for name in zoneinfo.available_timezones() if "/" in name and not name.startswith("Etc/"))
 

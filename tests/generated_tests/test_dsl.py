@@ -80,7 +80,9 @@ def test_validate_raises_a_400_naming_the_first_bad_step():
     assert "steps[2]" in caught.value.details
 
 
-@pytest.mark.parametrize("definition", [None, [], "steps", {"steps": []}, {"version": 2, "steps": [{"action": "goto"}]}])
+@pytest.mark.parametrize("definition", [
+    None, [], "steps", {"steps": []}, {"version": 2, "steps": [{"action": "goto"}]},
+])
 def test_malformed_documents_are_refused(definition):
     assert definition_errors(definition)
 

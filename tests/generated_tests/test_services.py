@@ -7,9 +7,10 @@ from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditEntry
 from apps.core.errors import ApplicationError
-from apps.generated_tests.models import Suite, Test, TestVersion
+
 # The module, not its functions: pytest would collect `test_create` & co. as tests.
 from apps.generated_tests import services
+from apps.generated_tests.models import Suite, Test, TestVersion
 from apps.projects.services import project_archive, project_create
 
 STEPS = {"version": 1, "start_url": "/", "steps": [{"action": "goto", "url": "/"}]}
@@ -49,7 +50,8 @@ def test_invalid_steps_change_nothing(alpha, project):
     with tenant_context(alpha.organization):
         test = services.test_create(project=project, actor=alpha.developer, name="Home", definition=STEPS)
         with pytest.raises(ApplicationError) as caught:
-            services.test_update(test=test, actor=alpha.developer, definition={"version": 1, "steps": [{"action": "click"}]})
+            services.test_update(test=test, actor=alpha.developer,
+                                 definition={"version": 1, "steps": [{"action": "click"}]})
         assert "steps[0]" in caught.value.details
         test.refresh_from_db()
         assert test.version == 1 and test.definition == STEPS
