@@ -5,9 +5,9 @@ finished in the database, with a real Celery worker process running one fresh Ch
 test (screenshots of every step, trace rows, live updates: everything the product does).
 
 Baseline, measured in the same invocation and interleaved with the Argus runs: the same tests
-exported by Argus as plain pytest + Selenium code (apps.generated_tests.export), executed in one
-process, one after another, each in a fresh Chromium just like Argus. No Argus code runs in
-the baseline.
+exported by Argus as plain pytest + Selenium code (apps.generated_tests.export) and run by plain
+pytest in one process, one after another, each in a fresh Chromium just like Argus. No Argus
+code runs in the baseline.
 
 Reported: wall times (median of --repeat), the ratio Argus / baseline, the per-step overhead in
 ms, and the throughput with 1 and 2 browsers (worker concurrency). Runs in its own database
@@ -21,9 +21,9 @@ running test suite are untouched:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -144,14 +144,18 @@ def _argus_run(organization, owner, project, suite, screenshots: str, tests=None
                       "steps": sum(len(result.definition["steps"]) for result in run.results.all())}
 
 
-def _baseline(module) -> float:
-    """The exported suite: every test function called in turn, as one plain Selenium script."""
-    functions = [getattr(module, name) for name in dir(module) if name.startswith("test_")]
-    functions.sort(key=lambda function: function.__code__.co_firstlineno)
-    started = time.perf_counter()
-    for function in functions:
-        function()
-    return time.perf_counter() - started
+def _baseline(exported: Path, env: dict[str, str]) -> float:
+    """The exported suite run by plain pytest, each test in a fresh Chromium. The time is pytest's own
+    session time ("N passed in X s"), so interpreter start-up and collection don't count against it."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", str(exported), "-q", "-p", "no:cacheprovider", "-p", "no:django",
+         "-o", "addopts=", "--rootdir", str(exported.parent)],
+        cwd=exported.parent, env=env, capture_output=True, text=True, check=False,
+    )
+    match = re.search(r"(\d+) passed in ([\d.]+)s", completed.stdout)
+    if completed.returncode != 0 or match is None:
+        raise SystemExit(f"the exported suite did not pass:\n{completed.stdout[-3000:]}")
+    return float(match.group(2))
 
 
 def main() -> None:
@@ -180,21 +184,19 @@ def main() -> None:
         organization, owner, project, suite, tests = _setup_tenant(shop_url)
         exported = log_dir / "test_exported_suite.py"
         exported.write_text(export_tests_to_pytest(tests, base_url=shop_url))
-        os.environ.update({"ARGUS_BASE_URL": shop_url, "SHOP_EMAIL": "demo@shop.test",
-                           "SHOP_PASSWORD": "shop-password-1"})
-        spec = importlib.util.spec_from_file_location("exported_suite", exported)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        baseline_env = {"PATH": os.environ["PATH"], "HOME": str(log_dir),
+                        "ARGUS_BASE_URL": shop_url, "SHOP_EMAIL": "demo@shop.test",
+                        "SHOP_PASSWORD": "shop-password-1"}
 
         figures: dict[str, list[float]] = {"baseline": [], "argus_every_step": [], "argus_on_failure": [],
                                            "argus_2_browsers": []}
         steps = 0
         worker = _start_worker(1, log_dir)
         _argus_run(organization, owner, project, suite, "every_step", tests=tests[:1])  # warm-up
-        next(getattr(module, name) for name in dir(module) if name.startswith("test_"))()  # warm-up
+        _baseline(exported, baseline_env)  # warm-up
         for repetition in range(args.repeat):
             print(f"repetition {repetition + 1}/{args.repeat}", flush=True)
-            figures["baseline"].append(_baseline(module))
+            figures["baseline"].append(_baseline(exported, baseline_env))
             wall, info = _argus_run(organization, owner, project, suite, "every_step")
             assert info["passed"] == info["total"], f"the demo suite did not pass through Argus: {info}"
             steps = info["steps"]
