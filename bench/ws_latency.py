@@ -49,7 +49,8 @@ def _bench_database_url() -> str:
 def _configure(redis_db: int) -> None:
     # Production mode over plain HTTP, as the test suite runs the server.
     os.environ.update({"DEBUG": "0", "ARGUS_HTTPS": "0", "SECRET_KEY": "argus-bench-only",
-                       "ARGUS_REDIS_DB": str(redis_db), "DJANGO_SETTINGS_MODULE": "argus.settings"})
+                       "ARGUS_REDIS_DB": str(redis_db)})
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "argus.settings")
 
     import django
 
@@ -189,6 +190,12 @@ async def _round(port: int, host: str, schema: str, run_id: str, key: str, clien
     return latencies, delivered, json.loads(output.decode().strip().splitlines()[-1])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     import socket
 
@@ -223,21 +230,28 @@ def main() -> None:
     rows, costs_rows = [], []
     try:
         for clients in (int(value) for value in args.clients.split(",")):
+            server_cpu = _cpu_seconds(server.pid)
             latencies, delivered, costs = asyncio.run(
                 _round(port, host, schema, run_id, key, clients, args.events, args.interval_ms))
-            rows.append((clients, delivered, clients * args.events, latencies))
+            server_cpu = _cpu_seconds(server.pid) - server_cpu
+            rows.append((clients, delivered, clients * args.events, latencies, server_cpu))
             costs_rows.append((clients, costs))
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # sockets a failed round left open hold up a graceful stop
+            server.kill()
+            server.wait()
 
     print(f"\n{args.events} step.finished deltas per round, one every {args.interval_ms:g} ms, "
           f"published from a separate process; latency = receive time - publish time")
-    print("| clients | delivered | p50 | p95 | max |")
-    print("|---:|---:|---:|---:|---:|")
-    for clients, delivered, expected, latencies in rows:
+    print("| clients | delivered | p50 | p95 | max | server CPU per delivered delta |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for clients, delivered, expected, latencies, server_cpu in rows:
         print(f"| {clients} | {delivered}/{expected} | {statistics.median(latencies):.1f} ms | "
-              f"{_percentile(latencies, 0.95):.1f} ms | {max(latencies):.1f} ms |")
+              f"{_percentile(latencies, 0.95):.1f} ms | {max(latencies):.1f} ms | "
+              f"{server_cpu / max(delivered, 1) * 1e6:.0f} µs |")
     print("\nCost of one call in the publishing (worker) process")
     print("| clients | live.publish mean | p95 | first call | baseline: async_to_sync(group_send) mean | p95 |")
     print("|---:|---:|---:|---:|---:|---:|")

@@ -92,13 +92,13 @@ def launch_browser() -> Browser:
             executor = ChromiumRemoteConnection(settings.SELENIUM_REMOTE_URL, vendor_prefix="goog",
                                                 browser_name="chrome")
             driver = webdriver.Remote(command_executor=executor, options=chrome_options(None))
-            _leave_start_page(driver)
+            _prepare(driver)
             return Browser(driver=driver)
         user_data_dir = tempfile.mkdtemp(prefix=f"{USER_DATA_PREFIX}{os.getpid()}-")
         try:
             service = Service(settings.ARGUS_CHROMEDRIVER, log_output=subprocess.DEVNULL)
             driver = webdriver.Chrome(service=service, options=chrome_options(user_data_dir))
-            _leave_start_page(driver)
+            _prepare(driver)
         except BaseException:
             shutil.rmtree(user_data_dir, ignore_errors=True)
             raise
@@ -107,9 +107,30 @@ def launch_browser() -> Browser:
         raise BrowserStartError(f"Could not start Chromium: {exc.msg or exc}".strip()) from exc
 
 
-def _leave_start_page(driver: WebDriver) -> None:
+# Installed in every document the browser loads: tells the engine whether the page changed since
+# the last screenshot (document, DOM mutations, scroll, running animations), so a step that only
+# reads the page can reuse that screenshot instead of capturing an identical one.
+PAGE_WATCH_JS = """(() => {
+  const documentId = Math.random().toString(36).slice(2);
+  let mutations = 0;
+  new MutationObserver(() => { mutations++; }).observe(document, {
+    subtree: true, childList: true, attributes: true, characterData: true,
+  });
+  Object.defineProperty(window, "__argusPageState", {value: () => ({
+    url: location.href, document: documentId, mutations: mutations, scroll: [scrollX, scrollY],
+    animating: document.getAnimations().some((animation) => animation.playState === "running"),
+  })});
+})();"""
+
+
+def _prepare(driver: WebDriver) -> None:
+    """Off the clock for warm browsers: install the page watcher and leave chromedriver's start page."""
+    try:
+        cdp(driver, "Page.addScriptToEvaluateOnNewDocument", {"source": PAGE_WATCH_JS})
+    except WebDriverException:
+        logger.info("no DevTools on this browser: every screenshot will be captured")
     # Touch emulation applied on chromedriver's start page is lost by the first navigation (the page
-    # then reports maxTouchPoints 0); from about:blank it holds. Warm browsers pay this off the clock.
+    # then reports maxTouchPoints 0); from about:blank it holds.
     driver.get("about:blank")
 
 

@@ -35,6 +35,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
+from urllib3.exceptions import HTTPError as DriverConnectionError
 
 from apps.generated_tests.dsl import MissingVariable, describe_target, render
 from apps.test_runs.engine.driver import browser_log, cdp
@@ -46,6 +47,8 @@ ERROR = "error"
 # Conditions a later poll may clear (an overlay goes away, the page finishes re-rendering).
 TRANSIENT_ERRORS = (ElementClickInterceptedException, ElementNotInteractableException,
                     StaleElementReferenceException, JavascriptException)
+# chromedriver itself is gone (the browser crashed or was killed): Selenium's HTTP client raises these.
+DRIVER_GONE_ERRORS = (DriverConnectionError, ConnectionError)
 MAX_POLL_PAUSE = 0.1
 MAX_CONSOLE_LINES = 50
 MAX_LINE_LENGTH = 1000
@@ -82,6 +85,19 @@ _NET_ERROR = re.compile(r"net::(ERR_[A-Z0-9_]+)")
 _FAILED_RESOURCE = re.compile(
     r"^(?P<url>\S+) - Failed to load resource: (?:the server responded with a status of (?P<status>\d+)"
     r"(?: \((?P<reason>[^)]*)\))?|(?P<error>net::\S+))")
+
+
+# Actions that never change the page themselves (the page may still change while they wait).
+READ_ONLY_ACTIONS = frozenset({"assert_text", "assert_visible", "assert_url", "assert_no_console_errors", "extract",
+                               "wait_for"})
+PAGE_STATE_SCRIPT = "return window.__argusPageState ? window.__argusPageState() : {url: location.href};"
+
+
+def _visual_state(state: Mapping[str, Any]) -> tuple | None:
+    """What identifies the pixels on screen; None when unknown or moving (always capture then)."""
+    if "mutations" not in state or state["animating"]:
+        return None
+    return state["url"], state["document"], state["mutations"], tuple(state["scroll"])
 
 
 class StepProblem(Exception):
@@ -123,6 +139,8 @@ class Evidence:
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[dict] = field(default_factory=list)
     screenshot: bytes | None = None
+    # True when the page did not change since the last screenshot, which stands for this step too.
+    screenshot_unchanged: bool = False
     dom: str | None = None
 
 
@@ -176,6 +194,7 @@ class Interpreter:
         self.console_history: list[str] = []
         self.default_timeout = (step_timeout_ms or settings.ARGUS_STEP_TIMEOUT_MS) / 1000
         self._page_load_timeout: float | None = None
+        self._screenshot_state: tuple | None = None
         self._should_stop = should_stop or (lambda: False)
 
     # -- the public surface -------------------------------------------------------------------------
@@ -199,6 +218,9 @@ class Interpreter:
         self._set_page_load_timeout(timeout or self.default_timeout)
         try:
             self.driver.get(url)
+        except DRIVER_GONE_ERRORS as exc:
+            raise StepError(f"The browser stopped responding: {_first_line(str(exc))}",
+                            error_type="browser_error") from exc
         except TimeoutException as exc:
             raise StepError(f"{url} did not finish loading within {seconds(timeout or self.default_timeout)}.",
                             error_type="timeout") from exc
@@ -232,19 +254,32 @@ class Interpreter:
         except WebDriverException as exc:
             raise StepError(f"The browser failed: {_first_line(exc.msg or str(exc))}",
                             error_type="browser_error") from exc
+        except DRIVER_GONE_ERRORS as exc:
+            raise StepError(f"The browser stopped responding: {_first_line(str(exc))}",
+                            error_type="browser_error") from exc
 
-    def collect(self, *, screenshot: bool, dom: bool = False) -> Evidence:
-        """What the page shows after a step. Best effort: a crashed browser yields what it can."""
+    def collect(self, *, screenshot: bool, dom: bool = False, read_only: bool = False) -> Evidence:
+        """What the page shows after a step. Best effort: a crashed browser yields what it can.
+
+        After a step that only read the page (`read_only`), the last screenshot is reused when the
+        page provably did not change since it was taken (same document, no DOM mutation, same scroll,
+        no running animation): capturing is the costliest part of tracing a step."""
         evidence = Evidence()
         try:
-            evidence.page_url = self.driver.current_url
+            state = self.driver.execute_script(PAGE_STATE_SCRIPT)
+            evidence.page_url = state["url"]
             evidence.console_errors, evidence.failed_requests = self.drain_log()
             if screenshot:
-                evidence.screenshot = self.screenshot()
+                seen = _visual_state(state)
+                if read_only and seen is not None and seen == self._screenshot_state:
+                    evidence.screenshot_unchanged = True
+                else:
+                    evidence.screenshot = self.screenshot()
+                    self._screenshot_state = seen
             if dom:
                 evidence.dom = self.driver.page_source
-        except WebDriverException:
-            pass
+        except (WebDriverException, *DRIVER_GONE_ERRORS):
+            self._screenshot_state = None
         return evidence
 
     def screenshot(self) -> bytes:

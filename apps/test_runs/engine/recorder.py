@@ -57,6 +57,7 @@ class TraceRecorder:
         self.every_step = screenshots == SCREENSHOT_EVERY_STEP
         self.errors: list[str] = []
         self._schema_name = schema_name
+        self._last_screenshot: Artifact | None = None  # written and read by the writer thread only
         self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._write, name=f"argus-trace-{result.pk}", daemon=True)
 
@@ -138,8 +139,11 @@ class TraceRecorder:
     def _finish(self, row: StepResult, evidence: Evidence, name: str) -> None:
         if evidence.screenshot:
             is_jpeg = evidence.screenshot[:2] == b"\xff\xd8"
-            row.screenshot = self._artifact(ArtifactKind.SCREENSHOT, f"{name}.{'jpg' if is_jpeg else 'png'}",
-                                            evidence.screenshot, "image/jpeg" if is_jpeg else "image/png")
+            row.screenshot = self._last_screenshot = self._artifact(
+                ArtifactKind.SCREENSHOT, f"{name}.{'jpg' if is_jpeg else 'png'}", evidence.screenshot,
+                "image/jpeg" if is_jpeg else "image/png")
+        elif evidence.screenshot_unchanged:
+            row.screenshot = self._last_screenshot
         if evidence.dom:
             self._artifact(ArtifactKind.DOM_SNAPSHOT, f"{name}-dom.html", self.masker.text(evidence.dom).encode(),
                            "text/html; charset=utf-8")

@@ -24,7 +24,7 @@ from apps.projects.models import EnvironmentVariable
 from apps.test_runs import services
 from apps.test_runs.devices import DEFAULT_DEVICE, get_device
 from apps.test_runs.engine.driver import BrowserStartError, browser_pool
-from apps.test_runs.engine.interpreter import Cancelled, Interpreter, StepError, StepProblem
+from apps.test_runs.engine.interpreter import READ_ONLY_ACTIONS, Cancelled, Interpreter, StepError, StepProblem
 from apps.test_runs.engine.monitor import ResultMonitor
 from apps.test_runs.engine.recorder import TraceRecorder
 from apps.test_runs.models import ResultStatus, Run, StepStatus, TestResult
@@ -142,7 +142,8 @@ def run_steps(interpreter: Interpreter, definition: Mapping[str, Any], recorder:
             recorder.steps_skipped(steps[position + 1:], f"Not run: step {index + 1} {problem.status}.")
             return Verdict(problem.status, problem.error_type,
                            f"Step {index + 1} ({describe_step(step)}): {problem.message}")
-        evidence = interpreter.collect(screenshot=recorder.wants_screenshot(problem=False, outcome=outcome))
+        evidence = interpreter.collect(screenshot=recorder.wants_screenshot(problem=False, outcome=outcome),
+                                       read_only=step["action"] in READ_ONLY_ACTIONS)
         recorder.step_finished(trace, status=StepStatus.PASSED, outcome=outcome, evidence=evidence)
     return PASSED
 
