@@ -58,6 +58,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def subscribe(self, schema_name: str) -> None:
         raise NotImplementedError
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # The base class runs close_old_connections in the single sync thread before every message;
+        # relaying a delta touches no database, and that hop cost more than the relay itself
+        # (bench/ws_latency.py). Socket messages (connect, receive, disconnect) still get it.
+        if message["type"] == live.RUN_EVENT_TYPE:
+            await self.run_event(message)
+            return
+        await super().dispatch(message)
+
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups.append(group)  # left again by the base class on disconnect

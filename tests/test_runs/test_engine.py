@@ -704,6 +704,10 @@ def test_secrets_never_leave_the_engine(alpha_org, in_alpha, committed_project, 
                     stored.append(dom)
         messages = received(layer, channel)
         assert {"step.started", "step.finished", "test.finished"} <= {message["event"] for message in messages}
+        finished = [message["data"] for message in messages if message["event"] == "step.finished"]
+        failing = next(data for data in finished if data["index"] == 2)
+        assert (failing["status"], failing["result"], failing["attempt"]) == ("failed", str(result.pk), 0)
+        assert failing["screenshot"] == str(steps[2].screenshot_id) and failing["error"] == steps[2].error
         stored.append(repr(messages))
         for text in stored:
             assert SECRET not in text

@@ -25,9 +25,8 @@ import signal
 import subprocess
 import tempfile
 import threading
-import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from celery.signals import worker_process_shutdown
@@ -60,7 +59,6 @@ class BrowserStartError(Exception):
 class Browser:
     driver: WebDriver
     user_data_dir: str | None = None
-    started_at: float = field(default_factory=time.monotonic)
 
     def quit(self) -> None:
         try:
@@ -87,24 +85,31 @@ def chrome_options(user_data_dir: str | None) -> webdriver.ChromeOptions:
 
 def launch_browser() -> Browser:
     """A new Chromium: local through Debian's chromedriver, or on the Selenium Grid when configured."""
+    user_data_dir = None
     try:
         if settings.SELENIUM_REMOTE_URL:
             executor = ChromiumRemoteConnection(settings.SELENIUM_REMOTE_URL, vendor_prefix="goog",
                                                 browser_name="chrome")
-            driver = webdriver.Remote(command_executor=executor, options=chrome_options(None))
-            _prepare(driver)
-            return Browser(driver=driver)
-        user_data_dir = tempfile.mkdtemp(prefix=f"{USER_DATA_PREFIX}{os.getpid()}-")
-        try:
+            browser = Browser(driver=webdriver.Remote(command_executor=executor, options=chrome_options(None)))
+        else:
+            user_data_dir = tempfile.mkdtemp(prefix=f"{USER_DATA_PREFIX}{os.getpid()}-")
             service = Service(settings.ARGUS_CHROMEDRIVER, log_output=subprocess.DEVNULL)
             driver = webdriver.Chrome(service=service, options=chrome_options(user_data_dir))
-            _prepare(driver)
-        except BaseException:
+            browser = Browser(driver=driver, user_data_dir=user_data_dir)
+    except BaseException as exc:
+        if user_data_dir:
             shutil.rmtree(user_data_dir, ignore_errors=True)
-            raise
-        return Browser(driver=driver, user_data_dir=user_data_dir)
-    except WebDriverException as exc:
-        raise BrowserStartError(f"Could not start Chromium: {exc.msg or exc}".strip()) from exc
+        if isinstance(exc, WebDriverException):
+            raise BrowserStartError(f"Could not start Chromium: {exc.msg or exc}".strip()) from exc
+        raise
+    try:
+        _prepare(browser.driver)
+    except BaseException as exc:
+        browser.quit()
+        if isinstance(exc, WebDriverException):
+            raise BrowserStartError(f"Chromium started but did not respond: {exc.msg or exc}".strip()) from exc
+        raise
+    return browser
 
 
 # Installed in every document the browser loads: tells the engine whether the page changed since
@@ -183,7 +188,7 @@ class BrowserPool:
             except BaseException:
                 browser.quit()
                 raise
-        self._start_warming()
+        self.warm_up()
         return browser
 
     def release(self, browser: Browser) -> None:
@@ -215,7 +220,8 @@ class BrowserPool:
             warm.add_done_callback(_quit_started_browser)
             return None
 
-    def _start_warming(self) -> None:
+    def warm_up(self) -> None:
+        """Start the next browser in the background (no-op if one is warming or pre-warm is off)."""
         if not self._prewarm:
             return
         with self._lock:

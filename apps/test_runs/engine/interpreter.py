@@ -248,6 +248,8 @@ class Interpreter:
             return handler(step, timeout)
         except (StepProblem, Cancelled):
             raise
+        except re.error as exc:  # a regex that only broke once its variables were filled in
+            raise StepError(f"The regular expression is invalid: {exc}", error_type="invalid_step") from exc
         except TimeoutException as exc:
             raise StepError(f"The page did not finish loading within {seconds(timeout)}.",
                             error_type="timeout") from exc
@@ -298,9 +300,9 @@ class Interpreter:
             if entry.get("level") != "SEVERE":
                 continue
             message = entry.get("message", "")[:MAX_LINE_LENGTH]
-            if entry.get("source") == "network":
-                request = _failed_request(message)
-                if request is None or request["url"].endswith("/favicon.ico"):
+            request = _failed_request(message) if entry.get("source") == "network" else None
+            if request is not None:
+                if request["url"].endswith("/favicon.ico"):
                     continue  # the browser's own favicon probe is not the page's doing
                 failed.append(request)
             console.append(message)
@@ -325,7 +327,9 @@ class Interpreter:
                 located = locate(self.driver, target["locators"], want=want)
                 pending = check(located)
             except TRANSIENT_ERRORS as exc:
-                located, pending = Located(found=False), Pending("not_interactable", _first_line(exc.msg or ""))
+                located = Located(found=False)
+                pending = Pending("not_interactable", f"{describe_target(target)} could not be used: "
+                                                      f"{_first_line(exc.msg or '')}")
             if pending is None:
                 return located
             if located.invalid and len(located.invalid) == len(target["locators"]):

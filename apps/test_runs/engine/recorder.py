@@ -55,7 +55,6 @@ class TraceRecorder:
         self.rerun = result.requeues > 0
         self.masker = masker
         self.every_step = screenshots == SCREENSHOT_EVERY_STEP
-        self.errors: list[str] = []
         self._schema_name = schema_name
         self._last_screenshot: Artifact | None = None  # written and read by the writer thread only
         self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
@@ -80,18 +79,21 @@ class TraceRecorder:
 
     def step_finished(self, trace: StepTrace, *, status: str, outcome: StepOutcome | None = None,
                       error: str = "", evidence: Evidence | None = None) -> None:
-        row, evidence, outcome = trace.row, evidence or Evidence(), outcome or StepOutcome()
-        row.status = status
-        row.duration_ms = int((time.monotonic() - trace.started) * 1000)
-        row.error = self.masker.text(error)
-        row.page_url = self.masker.text(evidence.page_url)[:2000]
-        row.console_errors = self.masker.json(evidence.console_errors)
-        row.failed_requests = self.masker.json(evidence.failed_requests)
-        row.resolved_locator = self.masker.text(outcome.resolved_locator)[:1000]
-        row.fingerprint = self.masker.json(outcome.fingerprint) if outcome.fingerprint else None
-        row.extracted = self.masker.json(outcome.extracted) if outcome.extracted else {}
-        shot_name = f"step-{row.index + 1:03d}-{outcome.screenshot_name or row.action}"
-        self._queue.put(lambda: self._finish(row, evidence, self.masker.text(shot_name)))
+        evidence, outcome = evidence or Evidence(), outcome or StepOutcome()
+        # The row belongs to the writer thread from here on: hand it the values, don't set them.
+        fields = {
+            "status": status,
+            "duration_ms": int((time.monotonic() - trace.started) * 1000),
+            "error": self.masker.text(error),
+            "page_url": self.masker.text(evidence.page_url)[:2000],
+            "console_errors": self.masker.json(evidence.console_errors),
+            "failed_requests": self.masker.json(evidence.failed_requests),
+            "resolved_locator": self.masker.text(outcome.resolved_locator)[:1000],
+            "fingerprint": self.masker.json(outcome.fingerprint) if outcome.fingerprint else None,
+            "extracted": self.masker.json(outcome.extracted) if outcome.extracted else {},
+        }
+        name = self.masker.text(f"step-{trace.row.index + 1:03d}-{outcome.screenshot_name or trace.row.action}")
+        self._queue.put(lambda: self._finish(trace.row, fields, evidence, name))
 
     def steps_skipped(self, indexed_steps: Iterable[tuple[int, Mapping[str, Any]]], reason: str) -> None:
         now = timezone.now()
@@ -108,7 +110,7 @@ class TraceRecorder:
         self._queue.put(None)
         self._thread.join(_WRITER_JOIN_SECONDS)
         if self._thread.is_alive():
-            self.errors.append("the trace writer did not finish in time")
+            logger.error("the trace of result %s was not written within %s s", self.result_id, _WRITER_JOIN_SECONDS)
 
     # -- the writer thread ---------------------------------------------------------------------------
 
@@ -118,9 +120,8 @@ class TraceRecorder:
                 while (job := self._queue.get()) is not None:
                     try:
                         job()
-                    except Exception as exc:  # noqa: BLE001 - one lost trace row must not stop the others
+                    except Exception:  # noqa: BLE001 - one lost trace row must not stop the others
                         logger.exception("recording the trace of result %s failed", self.result_id)
-                        self.errors.append(str(exc))
         finally:
             connection.close()
 
@@ -136,7 +137,9 @@ class TraceRecorder:
         for row in rows:
             live.publish(self.run_id, event, step_state(row))
 
-    def _finish(self, row: StepResult, evidence: Evidence, name: str) -> None:
+    def _finish(self, row: StepResult, fields: dict[str, Any], evidence: Evidence, name: str) -> None:
+        for field, value in fields.items():
+            setattr(row, field, value)
         if evidence.screenshot:
             is_jpeg = evidence.screenshot[:2] == b"\xff\xd8"
             row.screenshot = self._last_screenshot = self._artifact(
