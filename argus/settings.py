@@ -251,6 +251,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Execution engine.
 SELENIUM_REMOTE_URL = env.env_str("SELENIUM_REMOTE_URL")
+# Each worker process starts its next (fresh) browser while the current test runs.
+ARGUS_BROWSER_PREWARM = env.env_bool("ARGUS_BROWSER_PREWARM", not SELENIUM_REMOTE_URL)
 ARGUS_CHROMIUM_BINARY = env.env_str("ARGUS_CHROMIUM_BINARY", "/usr/bin/chromium")
 ARGUS_CHROMEDRIVER = env.env_str("ARGUS_CHROMEDRIVER", "/usr/bin/chromedriver")
 # Hard limit for one test on one device (the Celery task is killed past it), and the default step timeout.
