@@ -221,7 +221,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "argus:channels"},
+        # redis-py 8 reads with a 5 s socket timeout, the same as the layer's blocking pop: wait longer,
+        # or an idle socket's consumer dies with a TimeoutError (django/channels_redis#422).
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}], "prefix": "argus:channels"},
     }
 }
 

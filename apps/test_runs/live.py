@@ -15,15 +15,20 @@ Protocol (server → client, JSON; the client sends nothing but an optional `{"t
   for each delta after it. `seq` is a per-run counter (per-organization on the feed) in Redis, taken
   when the delta is sent; a delta is only ever sent after the change it describes is committed
   (`publish` defers itself to the end of the current transaction).
-- `{"type": "pong"}` answers a ping.
+- `{"type": "pong"}` answers a ping; anything else the client sends gets
+  `{"type": "error", "code": "unsupported_message", "message": "..."}` (the socket stays open).
+- Refusals close the socket before anything is sent: 4401 no valid credentials, 4403 not a member
+  (or a session cookie from another host's page), 4404 no such organization host, run or path
+  (`apps.organizations.websocket`).
 
 Why no delta is lost or applied twice. The consumer joins the group first, then reads the counter
 (that value is the snapshot's high-water mark H), then reads the database. A delta with seq <= H
 took its number before H was read, hence after its commit, so the snapshot already contains it:
-the consumer drops it (clients should too, e.g. after a reconnect). A delta with seq > H was sent
-after the consumer joined the group, so it is delivered. Such a delta may already be visible in the
-snapshot if it committed while the snapshot was being read; that is harmless because every delta
-carries the whole new state of one thing, keyed so applying it again changes nothing:
+the consumer drops it (clients should too, e.g. after a reconnect). A delta with seq > H took its
+number after H was read, so it is sent after the consumer joined the group: it is delivered. Such
+a delta may already be visible in the snapshot if it committed while the snapshot was being read;
+that is harmless because every delta carries the whole new state of one thing, keyed so applying
+it again changes nothing:
 
 - `run.queued` / `run.progress` / `run.finished`: data is the run summary (`services.run_summary`)
 - `test.started` / `test.finished` / `test.retrying`: a result, keyed by `data.result`
@@ -31,9 +36,9 @@ carries the whole new state of one thing, keyed so applying it again changes not
 - `log`: a log line `{seq, stream, text}`, keyed by its own `seq`; the consumer also drops lines
   the snapshot's log already holds
 
-Deltas published by different worker processes take their numbers in the order they are sent, which
-is the order of their commits only per process; a client applying deltas should keep, per key, the
-state with the highest seq it has seen.
+Deltas published by different worker processes (or threads) take their numbers in the order they
+are sent, which is the order of their commits only within one of them; a client applying deltas
+should keep, per key, the state with the highest seq it has seen.
 """
 
 from __future__ import annotations
