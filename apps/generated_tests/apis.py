@@ -4,20 +4,25 @@ import json
 from typing import Any
 
 import django_filters
-from django.conf import settings
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.text import slugify
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from apps.core.apis import ErrorEnvelopeSerializer, OrganizationAPIView, error_responses
+from apps.core.apis import (
+    TOO_LARGE_RESPONSE,
+    EnumChoiceField,
+    OrganizationAPIView,
+    attachment,
+    error_responses,
+    read_upload,
+    refuse_oversized_body,
+)
 from apps.core.errors import ApplicationError
 from apps.generated_tests.dsl import validate_definition
 from apps.generated_tests.export import export_test_to_pytest
@@ -37,67 +42,6 @@ from apps.organizations.models import Role
 from apps.projects.models import EnvironmentName, Project
 from apps.test_runs.devices import DEVICE_CHOICES
 from apps.test_runs.services import resolve_environment
-
-
-class EnumChoiceField(serializers.ChoiceField):
-    """A choice field published as one named enum component (`<enum_name>Enum`).
-
-    drf-spectacular names enums by field name and warns when one name ("status", "kind") carries
-    several choice sets; naming each set once keeps the schema exact and warning-free."""
-
-    def __init__(self, choices, *, enum_name: str, **kwargs):
-        self.enum_name = enum_name
-        super().__init__(choices, **kwargs)
-
-
-class EnumChoiceFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = EnumChoiceField
-
-    def get_name(self) -> str:
-        return f"{self.target.enum_name}{'OrBlank' if self.target.allow_blank else ''}Enum"
-
-    def map_serializer_field(self, auto_schema, direction) -> dict:
-        values = list(self.target.choices)
-        if self.target.allow_blank:
-            values.append("")
-        return {"type": "string", "enum": values}
-
-
-def upload_too_large() -> ApplicationError:
-    limit_mb = settings.ARGUS_UPLOAD_MAX_BYTES / (1024 * 1024)
-    return ApplicationError(f"The upload is larger than the {limit_mb:g} MB limit.", code="too_large",
-                            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-
-
-def refuse_oversized_body(request) -> None:
-    """A 413 before the body is parsed, when the client announces more than the limit."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > settings.ARGUS_UPLOAD_MAX_BYTES:
-        raise upload_too_large()
-
-
-def read_upload(upload) -> bytes:
-    """The bytes of an uploaded file, refusing anything over the limit (a chunked body has no length)."""
-    if upload.size is not None and upload.size > settings.ARGUS_UPLOAD_MAX_BYTES:
-        raise upload_too_large()
-    data = upload.read(settings.ARGUS_UPLOAD_MAX_BYTES + 1)
-    if len(data) > settings.ARGUS_UPLOAD_MAX_BYTES:
-        raise upload_too_large()
-    return data
-
-
-TOO_LARGE_RESPONSE = {413: OpenApiResponse(ErrorEnvelopeSerializer, description="The upload exceeds the size limit.")}
-
-
-def attachment(content: str | bytes, *, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
 
 # ---------------------------------------------------------------------------------------------- tests
 

@@ -15,16 +15,17 @@ from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPart
 from rest_framework.response import Response
 from rest_framework.utils import html
 
-from apps.core.apis import OrganizationAPIView, error_responses
-from apps.core.errors import ApplicationError
-from apps.generated_tests.apis import (
+from apps.core.apis import (
     TOO_LARGE_RESPONSE,
     EnumChoiceField,
+    OrganizationAPIView,
     attachment,
+    error_responses,
     read_upload,
     refuse_oversized_body,
     upload_too_large,
 )
+from apps.core.errors import ApplicationError
 from apps.generated_tests.models import Suite, Test
 from apps.projects.models import EnvironmentName, Project
 from apps.test_runs.devices import DEVICE_CHOICES, DEVICES

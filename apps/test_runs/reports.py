@@ -36,15 +36,16 @@ MARKDOWN_CELL_CHARS = 300
 FAILING_RESULT_STATUSES = (ResultStatus.FAILED, ResultStatus.ERROR)
 
 
-def format_duration(ms: int | None) -> str:
+def format_duration(ms: int | None, *, missing: str = "—") -> str:
+    """850 -> "850 ms", 3240 -> "3.2 s", 64000 -> "1 min 04 s" (static/js/run-live.js formats the same way)."""
     if ms is None:
-        return "—"
+        return missing
     if ms < 1000:
         return f"{ms} ms"
     seconds = ms / 1000
     if seconds < 60:
         return f"{seconds:.1f} s"
-    minutes, seconds = divmod(int(round(seconds)), 60)
+    minutes, seconds = divmod(int(seconds), 60)
     if minutes < 60:
         return f"{minutes} min {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)

@@ -23,6 +23,7 @@ from apps.test_runs.devices import DEVICES
 from apps.test_runs.forms import CommandRunForm, JUnitUploadForm, RunFilterForm, ScheduleForm, ScheduleToggleForm
 from apps.test_runs.junit import junit_import_run, render_junit_xml
 from apps.test_runs.models import Artifact, Run, RunKind, RunStatus, RunTrigger, Schedule
+from apps.test_runs.reports import format_duration as report_duration
 from apps.test_runs.reports import render_html_report, render_markdown_report
 from apps.test_runs.runners.command import command_run_create
 from apps.test_runs.schedules import (
@@ -50,19 +51,7 @@ def _can_write(request: HttpRequest) -> bool:
 
 
 def format_duration(milliseconds: int | None) -> str:
-    """1234 -> "1.2 s", 83000 -> "1 min 23 s"; empty when unknown."""
-    if milliseconds is None:
-        return ""
-    if milliseconds < 1000:
-        return f"{milliseconds} ms"
-    seconds = milliseconds / 1000
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, seconds = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+    return report_duration(milliseconds, missing="")
 
 
 def _run_or_404(run_id) -> Run:

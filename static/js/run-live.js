@@ -49,8 +49,9 @@
     if (seconds < 60) return seconds.toFixed(1) + " s";
     var minutes = Math.floor(seconds / 60);
     seconds = Math.floor(seconds) % 60;
-    if (minutes < 60) return minutes + " min " + seconds + " s";
-    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    if (minutes < 60) return minutes + " min " + pad(seconds) + " s";
+    return Math.floor(minutes / 60) + " h " + pad(minutes % 60) + " min";
   }
 
   function formatTime(iso) {
