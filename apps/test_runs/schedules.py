@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 from django.db import transaction
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, get_tenant_model, tenant_context
 
 from apps.audit.services import audit_record, diff, snapshot
 from apps.core.errors import ApplicationError
 from apps.generated_tests.models import Suite
+from apps.organizations.tenants import sum_over_tenants
 from apps.projects.models import Environment, Project
 from apps.test_runs import services
 from apps.test_runs.devices import DEVICES
@@ -279,13 +279,5 @@ def dispatch_due_schedules() -> int:
 
 
 def dispatch_due_schedules_all_tenants() -> int:
-    """The beat tick: dispatch in every organization's schema. One broken tenant doesn't stop the others."""
-    started = 0
-    tenants = get_tenant_model().objects.exclude(schema_name=get_public_schema_name())
-    for tenant in tenants:
-        try:
-            with tenant_context(tenant):
-                started += dispatch_due_schedules()
-        except Exception:
-            logger.exception("dispatching schedules failed for %s", tenant.schema_name)
-    return started
+    """The beat tick: dispatch in every organization's schema."""
+    return sum_over_tenants(dispatch_due_schedules, label="dispatching schedules")

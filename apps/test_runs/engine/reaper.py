@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, get_tenant_model, tenant_context
 
+from apps.organizations.tenants import sum_over_tenants
 from apps.test_runs import live, services
 from apps.test_runs.models import ResultStatus, RunKind, StepResult, StepStatus, TestResult
 
@@ -25,15 +25,7 @@ WORKER_LOST_STEP_ERROR = "The worker running this step stopped responding."
 
 
 def reap_all_tenants() -> int:
-    """Reap in every organization's schema; one broken tenant doesn't stop the others."""
-    reaped = 0
-    for tenant in get_tenant_model().objects.exclude(schema_name=get_public_schema_name()):
-        try:
-            with tenant_context(tenant):
-                reaped += reap_stale_results()
-        except Exception:  # noqa: BLE001 - logged; the next tick tries again
-            logger.exception("reaping stale results failed for %s", tenant.schema_name)
-    return reaped
+    return sum_over_tenants(reap_stale_results, label="reaping stale results")
 
 
 def _lost_message(result: TestResult, now) -> str:
