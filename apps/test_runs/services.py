@@ -130,7 +130,7 @@ def run_create(
                           "environment": environment_row.name if environment_row else ""})
     result_ids = [result.pk for result in results]
     transaction.on_commit(lambda: _enqueue_results(result_ids))
-    transaction.on_commit(lambda: live.publish(run.pk, "run.queued", run_summary(run), feed=True))
+    live.publish(run.pk, "run.queued", run_summary(run), feed=True)  # sent on commit
     return run
 
 
@@ -202,7 +202,7 @@ def run_rerun_failed(*, run: Run, actor, trigger: str = RunTrigger.MANUAL) -> Ru
     audit_record(actor=actor, action="run.rerun", target=rerun, changes={"rerun_of": run.number})
     result_ids = [result.pk for result in results]
     transaction.on_commit(lambda: _enqueue_results(result_ids))
-    transaction.on_commit(lambda: live.publish(rerun.pk, "run.queued", run_summary(rerun), feed=True))
+    live.publish(rerun.pk, "run.queued", run_summary(rerun), feed=True)  # sent on commit
     return rerun
 
 
@@ -247,10 +247,8 @@ def run_refresh(run_id) -> Run:
             run.duration_ms = int((run.finished_at - run.started_at).total_seconds() * 1000)
         run.save()
     finished_now = not was_finished and run.is_finished
-    event = "run.finished" if finished_now else "run.progress"
-    summary = run_summary(run)
-    # After commit: a client that reloads on this event must find the database agreeing with it.
-    transaction.on_commit(lambda: live.publish(run.pk, event, summary, feed=True))
+    # live.publish sends on commit: a client that reloads on this event finds the database agreeing.
+    live.publish(run.pk, "run.finished" if finished_now else "run.progress", run_summary(run), feed=True)
     if finished_now:
         transaction.on_commit(lambda: _after_run_finished(run))
     return run
