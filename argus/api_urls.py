@@ -15,6 +15,7 @@ from apps.generated_tests.apis import (
     TestVersionListApi,
     TestVersionRestoreApi,
 )
+from apps.healing.api_urls import urlpatterns as healing_patterns
 from apps.organizations.apis import (
     InvitationDetailApi,
     InvitationListCreateApi,
@@ -22,6 +23,7 @@ from apps.organizations.apis import (
     MemberListApi,
     OrganizationApi,
 )
+from apps.production_events.api_urls import urlpatterns as production_events_patterns
 from apps.projects.apis import (
     EnvironmentVariableDetailApi,
     EnvironmentVariableListSetApi,
@@ -30,6 +32,7 @@ from apps.projects.apis import (
     ProjectListCreateApi,
     ProjectRestoreApi,
 )
+from apps.risk_scores.api_urls import urlpatterns as risk_scores_patterns
 from apps.test_runs.apis import (
     ArtifactContentApi,
     CommandRunCreateApi,
@@ -105,3 +108,5 @@ urlpatterns = [
     # Task-style paths users of the original Argus know (ARCHITECTURE.md, "Public API contract")
     path("jobs/<uuid:run_id>", JobDetailApi.as_view(), name="api-job-detail"),
 ]
+# Later apps keep their operations in apps/<app>/api_urls.py; the list stays flat for the isolation tests.
+urlpatterns += [*production_events_patterns, *risk_scores_patterns, *healing_patterns]

@@ -49,6 +49,9 @@ TENANT_APPS = [
     "apps.audit",
     "apps.generated_tests",
     "apps.test_runs",
+    "apps.production_events",
+    "apps.risk_scores",
+    "apps.healing",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -43,4 +43,7 @@ urlpatterns = [
     path("suites/", include(suite_urlpatterns)),
     path("runs/", include("apps.test_runs.urls")),
     path("schedules/", include(schedule_urlpatterns)),
+    path("errors/", include("apps.production_events.urls")),
+    path("risk/", include("apps.risk_scores.urls")),
+    path("healing/", include("apps.healing.urls")),
 ]

@@ -7,7 +7,9 @@ and an admin get."""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -206,6 +208,25 @@ ENDPOINTS = [
 LIST_PATHS = ["/api/v1/members", "/api/v1/invitations", "/api/v1/api-keys", "/api/v1/projects",
               "/api/v1/audit-log", "/api/v1/tests", "/api/v1/suites", "/api/v1/runs", "/api/v1/schedules"]
 
+# Later apps keep their table next to their tests: tests/<app>/endpoints.py defines ENDPOINTS, LIST_PATHS,
+# MODELS (tenant models whose rows a refused call must leave alone), PLACEHOLDERS (URL kwarg -> placeholder),
+# PUBLIC_OPERATIONS ((method, path) authenticated by something other than membership, e.g. a webhook secret,
+# with their own isolation tests) and `create(org, project, ids) -> dict[str, str]`, called inside the
+# organization's schema after the objects above exist.
+APP_TABLES = ["tests.production_events.endpoints", "tests.risk_scores.endpoints", "tests.healing.endpoints"]
+
+
+def _app_tables() -> list[ModuleType]:
+    return [importlib.import_module(name) for name in APP_TABLES]
+
+
+for _table in _app_tables():
+    ENDPOINTS += _table.ENDPOINTS
+    LIST_PATHS += getattr(_table, "LIST_PATHS", [])
+PUBLIC_OPERATIONS = {operation for table in _app_tables() for operation in getattr(table, "PUBLIC_OPERATIONS", ())}
+APP_PLACEHOLDERS = {kwarg: name for table in _app_tables()
+                    for kwarg, name in getattr(table, "PLACEHOLDERS", {}).items()}
+
 
 def _shared_artifact_file() -> str:
     """One small file per schema that every artifact made here points at, so the suite's many calls of
@@ -259,16 +280,20 @@ def create_objects(org) -> dict[str, str]:
         run = run_create(project=project, actor=org.admin, suite=suite)
         failed_run, result, artifact = _failed_run(org, project, test)
         schedule = schedule_create(project=project, actor=org.admin, suite=suite, name="Nightly", cron="0 3 * * *")
+        ids = {"project": str(project.pk), "member": str(membership.pk), "invitation": str(invitation.pk),
+               "api_key": str(api_key.pk), "environment": environment.name, "variable": "API_TOKEN",
+               "test": str(test.pk), "version": "1", "suite": str(suite.pk), "run": str(run.pk),
+               "failed_run": str(failed_run.pk), "result": str(result.pk), "artifact": str(artifact.pk),
+               "schedule": str(schedule.pk)}
+        for table in _app_tables():
+            ids.update(table.create(org, project, ids))
     assert Invitation.objects.get(pk=invitation.pk).status == "pending"
-    return {"project": str(project.pk), "member": str(membership.pk), "invitation": str(invitation.pk),
-            "api_key": str(api_key.pk), "environment": environment.name, "variable": "API_TOKEN",
-            "test": str(test.pk), "version": "1", "suite": str(suite.pk), "run": str(run.pk),
-            "failed_run": str(failed_run.pk), "result": str(result.pk), "artifact": str(artifact.pk),
-            "schedule": str(schedule.pk)}
+    return ids
 
 
 TENANT_MODELS = [Project, Environment, EnvironmentVariable, Test, TestVersion, Suite, SuiteTest, Run, TestResult,
-                 StepResult, Artifact, RunLogLine, Schedule]
+                 StepResult, Artifact, RunLogLine, Schedule,
+                 *(model for table in _app_tables() for model in getattr(table, "MODELS", []))]
 
 
 def org_state(org) -> dict:
