@@ -29,6 +29,7 @@ def _docs_page(view_class):
 
 urlpatterns = [
     path("api/v1/", include("argus.api_urls")),
+    path("", include("apps.production_events.root_urls")),
     # The schema describes the API; reading it needs no credentials, like any published API reference.
     path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
          name="schema"),

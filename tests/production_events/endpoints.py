@@ -1,13 +1,20 @@
-"""The API table of production_events for the isolation and role tests (see APP_TABLES in tests/api_endpoints.py)."""
+"""The API table of production_events: intake, events and quality operations, each kept by its own module."""
 
 from __future__ import annotations
 
-ENDPOINTS: list = []
-LIST_PATHS: list[str] = []
-MODELS: list = []
-PLACEHOLDERS: dict[str, str] = {}
-PUBLIC_OPERATIONS: set[tuple[str, str]] = set()
+from tests.production_events import endpoints_events, endpoints_intake, endpoints_quality
+
+TABLES = [endpoints_intake, endpoints_events, endpoints_quality]
+
+ENDPOINTS = [endpoint for table in TABLES for endpoint in table.ENDPOINTS]
+LIST_PATHS = [path for table in TABLES for path in table.LIST_PATHS]
+MODELS = list(dict.fromkeys(model for table in TABLES for model in table.MODELS))
+PLACEHOLDERS = {kwarg: name for table in TABLES for kwarg, name in table.PLACEHOLDERS.items()}
+PUBLIC_OPERATIONS = {operation for table in TABLES for operation in table.PUBLIC_OPERATIONS}
 
 
 def create(org, project, ids: dict[str, str]) -> dict[str, str]:
-    return {}
+    """Each table's objects, in order: later tables may use the ids the earlier ones made."""
+    for table in TABLES:
+        ids = {**ids, **table.create(org, project, ids)}
+    return ids

@@ -215,17 +215,40 @@ function argusLocate(locators, want, withFingerprint) {
     return parts.join(" > ");
   }
 
+  // The element's identity and surroundings, recorded on every passing step; the healer scores the live
+  // DOM against it. `context` (text of the nearest ancestor that says more than the element: the row, card
+  // or field) and `heading` (the closest heading before it) tell apart look-alikes such as row actions.
   function fingerprint(el) {
     const rect = el.getBoundingClientRect();
     const testIds = {};
     for (const attr of TEST_ID_ATTRIBUTES) if (el.hasAttribute(attr)) testIds[attr] = el.getAttribute(attr);
     const siblings = el.parentElement ? Array.from(el.parentElement.children) : [el];
+    const ownText = norm(el.textContent);
+    let context = "";
+    for (let node = el.parentElement, depth = 0; node && node !== document.body && depth < 5;
+      node = node.parentElement, depth++) {
+      const text = norm(node.textContent);
+      if (text.length > ownText.length) { context = text.slice(0, 200); break; }
+    }
+    let heading = "";
+    for (let node = el.parentElement, depth = 0; node && !heading && depth < 8; node = node.parentElement, depth++) {
+      const headings = node.querySelectorAll("h1, h2, h3, h4, h5, h6, legend, caption, [role=heading]");
+      for (let i = headings.length - 1; i >= 0; i--) {
+        const before = headings[i].compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING;
+        if (headings[i] !== el && !headings[i].contains(el) && before) { heading = norm(headings[i].textContent); break; }
+      }
+    }
+    const labels = el.labels ? Array.from(el.labels).map((label) => label.textContent).join(" ") : "";
+    const type = (el.getAttribute("type") || "").toLowerCase();
     return {
       tag: el.localName, id: el.id || "", classes: Array.from(el.classList).slice(0, 20),
       name: el.getAttribute("name") || "", type: el.getAttribute("type") || "", role: roleOf(el) || "",
       accessible_name: accessibleName(el).slice(0, 200), aria_label: el.getAttribute("aria-label") || "",
       test_ids: testIds, text: textOf(el).slice(0, 200), placeholder: el.getAttribute("placeholder") || "",
       href: el.getAttribute("href") || "", src: el.getAttribute("src") || "", dom_path: domPath(el),
+      label: norm(labels).slice(0, 200), title: el.getAttribute("title") || "", alt: el.getAttribute("alt") || "",
+      value: el.localName === "input" && ["button", "submit", "reset"].includes(type) ? el.value : "",
+      context: context, heading: heading.slice(0, 120),
       parent: summary(el.parentElement),
       siblings: {index: siblings.indexOf(el), count: siblings.length, previous: summary(el.previousElementSibling),
         next: summary(el.nextElementSibling)},

@@ -1,0 +1,3 @@
+"""Paths of production_events outside /api/v1/ and the app's pages (e.g. /api/semantic-search)."""
+
+urlpatterns: list = []
