@@ -208,8 +208,8 @@ ENDPOINTS = [
 LIST_PATHS = ["/api/v1/members", "/api/v1/invitations", "/api/v1/api-keys", "/api/v1/projects",
               "/api/v1/audit-log", "/api/v1/tests", "/api/v1/suites", "/api/v1/runs", "/api/v1/schedules"]
 
-# Later apps keep their table next to their tests: tests/<app>/endpoints.py defines ENDPOINTS, LIST_PATHS,
-# MODELS (tenant models whose rows a refused call must leave alone), PLACEHOLDERS (URL kwarg -> placeholder),
+# Later apps keep their table next to their tests: tests/<app>/endpoints.py defines ENDPOINTS, LIST_PATHS with
+# LIST_MODELS ({path: the tenant model whose rows the list shows}), MODELS (tenant models whose rows a refused call must leave alone), PLACEHOLDERS (URL kwarg -> placeholder),
 # PUBLIC_OPERATIONS ((method, path) authenticated by something other than membership, e.g. a webhook secret,
 # with their own isolation tests) and `create(org, project, ids) -> dict[str, str]`, called inside the
 # organization's schema after the objects above exist.
@@ -223,6 +223,7 @@ def _app_tables() -> list[ModuleType]:
 for _table in _app_tables():
     ENDPOINTS += _table.ENDPOINTS
     LIST_PATHS += getattr(_table, "LIST_PATHS", [])
+LIST_MODELS = {path: model for table in _app_tables() for path, model in getattr(table, "LIST_MODELS", {}).items()}
 PUBLIC_OPERATIONS = {operation for table in _app_tables() for operation in getattr(table, "PUBLIC_OPERATIONS", ())}
 APP_PLACEHOLDERS = {kwarg: name for table in _app_tables()
                     for kwarg, name in getattr(table, "PLACEHOLDERS", {}).items()}

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
@@ -129,6 +129,34 @@ def alpha(db, session_orgs) -> TenantOrg:
 @pytest.fixture
 def bravo(db, session_orgs) -> TenantOrg:
     return session_orgs["bravo"]
+
+
+@pytest.fixture(scope="module")
+def org_objects(django_db_setup, django_db_blocker, session_orgs) -> Iterator[dict[str, dict[str, str]]]:
+    """`create_objects` of tests/api_endpoints.py for alpha and bravo, once per module.
+
+    What Django's setUpTestData does for a TestCase class: the objects are written inside a transaction
+    that stays open for the module, each test's `db` transaction nests in it as a savepoint (so a test's
+    changes roll back to exactly these objects) and the whole is rolled back at the end. The isolation
+    and role tables make thousands of cases; building the objects once per case was most of their time.
+    """
+    from tests.api_endpoints import create_objects
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            ids = {slug: create_objects(session_orgs[slug]) for slug in SESSION_ORG_SLUGS}
+            connection.set_schema_to_public()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield ids
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from apps.organizations.models import Invitation, Membership, Role
 from apps.projects.models import Project
 from apps.test_runs.models import Run, Schedule
 from argus import api_urls
-from tests.api_endpoints import APP_PLACEHOLDERS, ENDPOINTS, LIST_PATHS, PUBLIC_OPERATIONS, create_objects, org_state
+from tests.api_endpoints import APP_PLACEHOLDERS, ENDPOINTS, LIST_MODELS, LIST_PATHS, PUBLIC_OPERATIONS, org_state
 from tests.conftest import error_of
 from tests.factories import MembershipFactory
 
@@ -48,13 +48,13 @@ def test_every_api_operation_is_listed():
 
 
 @pytest.fixture
-def alpha_ids(alpha) -> dict[str, str]:
-    return create_objects(alpha)
+def alpha_ids(alpha, org_objects) -> dict[str, str]:
+    return org_objects["alpha"]
 
 
 @pytest.fixture
-def bravo_ids(bravo) -> dict[str, str]:
-    return create_objects(bravo)
+def bravo_ids(bravo, org_objects) -> dict[str, str]:
+    return org_objects["bravo"]
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def _rows_of(org, path: str) -> set[str]:
     if path == "/api/v1/api-keys":
         return {str(pk) for pk in ApiKey.objects.filter(organization=organization).values_list("pk", flat=True)}
     model = {"/api/v1/projects": Project, "/api/v1/audit-log": AuditEntry, "/api/v1/tests": Test,
-             "/api/v1/suites": Suite, "/api/v1/runs": Run, "/api/v1/schedules": Schedule}[path]
+             "/api/v1/suites": Suite, "/api/v1/runs": Run, "/api/v1/schedules": Schedule, **LIST_MODELS}[path]
     with tenant_context(organization):
         return {str(pk) for pk in model.objects.values_list("pk", flat=True)}
 

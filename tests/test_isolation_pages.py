@@ -16,7 +16,7 @@ from apps.generated_tests import urls as generated_tests_urls
 from apps.organizations.models import Role
 from apps.projects.models import EnvironmentVariable, Project
 from apps.test_runs import urls as test_runs_urls
-from tests.api_endpoints import create_objects, org_state
+from tests.api_endpoints import org_state
 
 ROOT_URLCONF = "argus.urls"
 DEFINITION_JSON = json.dumps({"version": 1, "steps": [{"action": "goto", "url": "https://evil.example.com/"}]})
@@ -164,13 +164,13 @@ def with_variable_id(org, ids: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture
-def alpha_ids(alpha) -> dict[str, str]:
-    return with_variable_id(alpha, create_objects(alpha))
+def alpha_ids(alpha, org_objects) -> dict[str, str]:
+    return with_variable_id(alpha, org_objects["alpha"])
 
 
 @pytest.fixture
-def bravo_ids(bravo) -> dict[str, str]:
-    return with_variable_id(bravo, create_objects(bravo))
+def bravo_ids(bravo, org_objects) -> dict[str, str]:
+    return with_variable_id(bravo, org_objects["bravo"])
 
 
 def test_page_table_matches_the_urlconf():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -9,7 +11,7 @@ from apps.organizations.models import Role
 from apps.organizations.services import membership_change_role, membership_remove
 from apps.projects.models import Project
 from apps.projects.services import project_archive
-from tests.api_endpoints import ENDPOINTS, create_objects, org_state
+from tests.api_endpoints import ENDPOINTS, org_state
 from tests.conftest import error_of
 
 ROLES = (Role.VIEWER, Role.DEVELOPER, Role.ADMIN)
@@ -31,8 +33,12 @@ def test_matrix_is_monotonic_in_role():
         assert denied == sorted(denied, reverse=True), f"{endpoint.id}: {statuses}"
 
 
-def _objects(alpha, endpoint) -> dict[str, str]:
-    ids = create_objects(alpha)
+@pytest.fixture
+def objects(alpha, org_objects) -> Callable[..., dict[str, str]]:
+    return lambda endpoint: _objects(alpha, endpoint, org_objects["alpha"])
+
+
+def _objects(alpha, endpoint, ids: dict[str, str]) -> dict[str, str]:
     if endpoint.path == "/api/v1/projects/{project}/restore":
         # Restoring must have something to restore, so that "allowed" visibly changes state.
         with tenant_context(alpha.organization):
@@ -53,8 +59,8 @@ def _assert_outcome(response, endpoint, expected: int, before: dict, after: dict
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda endpoint: endpoint.id)
 @pytest.mark.parametrize("role", ROLES)
-def test_session_role_matrix(role, endpoint, alpha, api_client):
-    ids = _objects(alpha, endpoint)
+def test_session_role_matrix(role, endpoint, alpha, objects, api_client):
+    ids = objects(endpoint)
     client = api_client(alpha, user=alpha.users[role])
     before = org_state(alpha)
 
@@ -65,8 +71,8 @@ def test_session_role_matrix(role, endpoint, alpha, api_client):
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda endpoint: endpoint.id)
 @pytest.mark.parametrize("scope", SCOPE_ACTS_AS)
-def test_api_key_scope_matrix(scope, endpoint, alpha, make_api_key, api_client):
-    ids = _objects(alpha, endpoint)
+def test_api_key_scope_matrix(scope, endpoint, alpha, objects, make_api_key, api_client):
+    ids = objects(endpoint)
     _api_key, raw = make_api_key(alpha, alpha.admin, [scope])
     before = org_state(alpha)
 
@@ -76,8 +82,8 @@ def test_api_key_scope_matrix(scope, endpoint, alpha, make_api_key, api_client):
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda endpoint: endpoint.id)
-def test_admin_scope_key_of_a_developer_acts_as_developer(endpoint, alpha, make_api_key, api_client):
-    ids = _objects(alpha, endpoint)
+def test_admin_scope_key_of_a_developer_acts_as_developer(endpoint, alpha, objects, make_api_key, api_client):
+    ids = objects(endpoint)
     _api_key, raw = make_api_key(alpha, alpha.developer, ["admin"])
     before = org_state(alpha)
 

@@ -208,7 +208,7 @@ class ProductionEvent(BaseModel):
     """An error as one tracker reported it (one tracker issue / alert), updated as more deliveries come."""
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="production_events")
-    group = models.ForeignKey(ErrorGroup, on_delete=models.PROTECT, related_name="events")
+    group = models.ForeignKey(ErrorGroup, on_delete=models.CASCADE, related_name="events")
     # The delivery that last updated it.
     delivery = models.ForeignKey(WebhookLog, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
     source = models.CharField(max_length=16, choices=Source.choices)

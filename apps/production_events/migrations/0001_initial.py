@@ -171,7 +171,7 @@ class Migration(migrations.Migration):
                 ('link', models.URLField(blank=True, max_length=2000)),
                 ('status', models.CharField(choices=[('new', 'New'), ('triaged', 'Triaged'), ('test_generated', 'Test generated'), ('resolved', 'Resolved'), ('ignored', 'Ignored')], db_index=True, default='new', max_length=16)),
                 ('status_changed_at', models.DateTimeField(blank=True, null=True)),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='production_events.errorgroup')),
+                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="events", to='production_events.errorgroup')),
                 ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='production_events', to='projects.project')),
                 ('status_changed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('delivery', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='production_events.webhooklog')),
