@@ -209,10 +209,11 @@ LIST_PATHS = ["/api/v1/members", "/api/v1/invitations", "/api/v1/api-keys", "/ap
               "/api/v1/audit-log", "/api/v1/tests", "/api/v1/suites", "/api/v1/runs", "/api/v1/schedules"]
 
 # Later apps keep their table next to their tests: tests/<app>/endpoints.py defines ENDPOINTS, LIST_PATHS with
-# LIST_MODELS ({path: the tenant model whose rows the list shows}), MODELS (tenant models whose rows a refused call must leave alone), PLACEHOLDERS (URL kwarg -> placeholder),
-# PUBLIC_OPERATIONS ((method, path) authenticated by something other than membership, e.g. a webhook secret,
-# with their own isolation tests) and `create(org, project, ids) -> dict[str, str]`, called inside the
-# organization's schema after the objects above exist.
+# LIST_MODELS ({path: the tenant model whose rows the list shows}), MODELS (tenant models whose rows a refused
+# call must leave alone), PLACEHOLDERS (URL kwarg -> placeholder), PUBLIC_OPERATIONS ((method, path)
+# authenticated by something other than membership, e.g. a webhook secret, with their own isolation tests)
+# and `create(org, project, ids) -> dict[str, str]`, called inside the organization's schema after the
+# objects above exist.
 APP_TABLES = ["tests.production_events.endpoints", "tests.risk_scores.endpoints", "tests.healing.endpoints"]
 
 
