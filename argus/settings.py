@@ -252,6 +252,8 @@ CELERY_BEAT_SCHEDULE = {
     "test-runs-dispatch-schedules": {"task": "test_runs.dispatch_due_schedules", "schedule": 30.0},
     # Results whose worker stopped heart-beating are re-queued or failed with a reason.
     "test-runs-reap-stale": {"task": "test_runs.reap_stale_results", "schedule": 30.0},
+    # Deliveries left pending (a lost trigger, a worker that died) are picked up again.
+    "production-events-sweep-pending": {"task": "production_events.sweep_pending", "schedule": 30.0},
     # Risk trends move as days pass, even without new events: recalculate every project hourly.
     "risk-scores-recalculate-all": {"task": "risk_scores.recalculate_all", "schedule": 3600.0},
 }
