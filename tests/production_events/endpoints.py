@@ -8,6 +8,7 @@ TABLES = [endpoints_intake, endpoints_events, endpoints_quality]
 
 ENDPOINTS = [endpoint for table in TABLES for endpoint in table.ENDPOINTS]
 LIST_PATHS = [path for table in TABLES for path in table.LIST_PATHS]
+LIST_MODELS = {path: model for table in TABLES for path, model in getattr(table, "LIST_MODELS", {}).items()}
 MODELS = list(dict.fromkeys(model for table in TABLES for model in table.MODELS))
 PLACEHOLDERS = {kwarg: name for table in TABLES for kwarg, name in table.PLACEHOLDERS.items()}
 PUBLIC_OPERATIONS = {operation for table in TABLES for operation in table.PUBLIC_OPERATIONS}

@@ -35,8 +35,8 @@ ENDPOINTS = [
 ]
 # Covered by tests/production_events/test_quality_api.py (the generic list test reads rows through its own
 # table of paths in tests/test_isolation.py `_rows_of`).
-LIST_PATHS: list[str] = []
 LIST_MODELS = {"/api/v1/group-similarities": GroupSimilarity, "/api/v1/webhook-deliveries": WebhookLog}
+LIST_PATHS = list(LIST_MODELS)
 MODELS = [ErrorGroup, ErrorGroupDay, GroupSimilarity, ProductionEvent, WebhookLog]
 PLACEHOLDERS = {"group_id": "group", "similarity_id": "similarity", "webhook_delivery_id": "delivery"}
 PUBLIC_OPERATIONS: set[tuple[str, str]] = set()
