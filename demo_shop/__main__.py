@@ -7,6 +7,7 @@ import signal
 import sys
 
 from demo_shop.server import make_server
+from demo_shop.variants import VARIANTS
 
 
 def _stop(signum, frame) -> None:
@@ -18,8 +19,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--variant", choices=VARIANTS, default="original",
+                        help="serve a changed shop (see demo_shop/variants.py); <variant>.localhost hosts choose too")
     options = parser.parse_args(argv)
-    server = make_server(options.host, options.port, verbose=options.verbose)
+    server = make_server(options.host, options.port, verbose=options.verbose, variant=options.variant)
     # SIGTERM (devstack, test fixtures) ends serve_forever like Ctrl-C does, so the socket is closed.
     signal.signal(signal.SIGTERM, _stop)
     print(f"Demo shop on http://{options.host}:{server.server_address[1]}/", flush=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from demo_shop import views
+from demo_shop.variants import apply_variant, variant_for_host
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
@@ -73,6 +74,7 @@ class ShopHandler(BaseHTTPRequestHandler):
     # Idle keep-alive connections are closed after this many seconds, which frees their thread.
     timeout = 60
     verbose = False
+    variant = "original"  # the server's default (demo_shop/variants.py); a host name may choose another
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
         self._serve()
@@ -141,6 +143,9 @@ class ShopHandler(BaseHTTPRequestHandler):
             response.headers.append(("Set-Cookie", f"{SESSION_COOKIE}={session.token}; Path=/; HttpOnly; SameSite=Lax"))
         if response.content_type.startswith("text/html"):
             response.headers.append(("Cache-Control", "no-store"))
+            variant = variant_for_host(self.headers.get("Host", ""), self.variant)
+            if variant != "original":
+                response.body = apply_variant(response.body.decode("utf-8"), variant).encode("utf-8")
         return response
 
     def _send(self, response: views.Response, head: bool) -> None:
@@ -155,6 +160,6 @@ class ShopHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
 
-def make_server(host: str, port: int, *, verbose: bool = False) -> ShopServer:
-    handler = type("Handler", (ShopHandler,), {"verbose": verbose})
+def make_server(host: str, port: int, *, verbose: bool = False, variant: str = "original") -> ShopServer:
+    handler = type("Handler", (ShopHandler,), {"verbose": verbose, "variant": variant})
     return ShopServer((host, port), handler)

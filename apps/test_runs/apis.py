@@ -253,6 +253,10 @@ class StepResultOutputSerializer(serializers.ModelSerializer):
     failed_requests = serializers.JSONField()
     extracted = serializers.JSONField()
     fingerprint = serializers.JSONField(allow_null=True)
+    healing = serializers.JSONField(
+        allow_null=True, help_text="When the step's locators broke: status (healed, failed, refused), source "
+                                   "(pattern, healer), original_text → selector, confidence, runner_up, reasons, "
+                                   "reason, duration_ms and the outlined screenshot's artifact id; null otherwise.")
     screenshot_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -260,7 +264,7 @@ class StepResultOutputSerializer(serializers.ModelSerializer):
         ref_name = "StepResult"
         fields = ["id", "attempt", "index", "action", "description", "target", "resolved_locator", "status",
                   "started_at", "duration_ms", "page_url", "error", "screenshot", "screenshot_url", "console_errors",
-                  "failed_requests", "extracted", "fingerprint"]
+                  "failed_requests", "extracted", "fingerprint", "healing"]
 
     def get_screenshot_url(self, step) -> str | None:
         return reverse("api-artifact-content", args=[step.screenshot_id]) if step.screenshot_id else None

@@ -186,6 +186,8 @@ class StepResult(BaseModel):
     extracted = models.JSONField(default=dict, blank=True)
     # The fingerprint of the element the step acted on (for healing), when it found one.
     fingerprint = models.JSONField(null=True, blank=True)
+    # When the step's locators broke: what self-healing did (apps.healing.runtime.StepHealer.record).
+    healing = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["attempt", "index"]

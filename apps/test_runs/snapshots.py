@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.healing.runtime import heal_summary
 from apps.test_runs.models import Run, RunLogLine, StepResult, TestResult
 from apps.test_runs.services import result_summary, run_summary
 
@@ -16,7 +17,7 @@ LOG_LINES_IN_SNAPSHOT = 500
 RUNS_IN_FEED_SNAPSHOT = 20
 
 STEP_FIELDS = ("id", "result_id", "attempt", "index", "action", "description", "status", "started_at",
-               "duration_ms", "page_url", "error", "screenshot_id", "resolved_locator")
+               "duration_ms", "page_url", "error", "screenshot_id", "resolved_locator", "healing")
 
 
 def _iso(value) -> str | None:
@@ -31,6 +32,8 @@ def step_state(step: StepResult) -> dict[str, Any]:
         "started_at": _iso(step.started_at), "duration_ms": step.duration_ms, "page_url": step.page_url,
         "error": step.error, "screenshot": str(step.screenshot_id) if step.screenshot_id else None,
         "resolved_locator": step.resolved_locator,
+        # Self-healing of the step's locators (old → new, confidence), or null.
+        "heal": heal_summary(step.healing),
     }
 
 

@@ -406,6 +406,7 @@
     ]);
     var body = el("div", {className: "trace-step-body"}, [
       title,
+      step.heal ? this.healNode(step.heal) : null,
       step.resolved_locator ? el("div", {className: "muted small trace-locator"}, [
         "found by ", el("code", {text: step.resolved_locator})]) : null,
       step.page_url ? el("div", {className: "muted small url-cell trace-url", text: step.page_url}) : null,
@@ -419,6 +420,33 @@
     }
     return el("li", {className: "trace-step step-" + step.status, "data-step-key": step.attempt + ":" + step.index}, [
       el("span", {className: "status-icon status-" + step.status, "aria-hidden": "true"}), body, thumb]);
+  };
+
+  // Mirrors the heal line of _step.html: old → new locator, confidence, and the outlined screenshot.
+  var HEAL_LABELS = {healed: "healed", refused: "heal refused", failed: "heal failed"};
+  var HEAL_BADGES = {healed: "badge-success", refused: "badge-muted", failed: "badge-status-failed"};
+
+  RunPage.prototype.healNode = function (heal) {
+    var facts = " · confidence " + Number(heal.confidence || 0).toFixed(2) +
+      (heal.runner_up ? " · runner-up " + Number(heal.runner_up.score).toFixed(2) : "") +
+      (heal.status === "refused" && heal.reason ? " · " + heal.reason : "");
+    var shot = null;
+    if (heal.screenshot) {
+      var url = this.artifactUrl.replace("00000000-0000-0000-0000-000000000000", heal.screenshot);
+      shot = el("a", {href: url, "data-lightbox": true, text: "healed element"});
+    }
+    return el("div", {className: "small trace-heal", "data-step-heal": heal.status}, [
+      el("span", {className: "badge " + (HEAL_BADGES[heal.status] || "badge-muted"),
+        text: HEAL_LABELS[heal.status] || heal.status}),
+      " ", el("code", {text: heal.original_text}),
+      heal.selector ? " " : null,
+      heal.selector ? el("span", {"aria-hidden": "true", text: "→"}) : null,
+      heal.selector ? el("span", {className: "visually-hidden", text: "healed to"}) : null,
+      heal.selector ? " " : null,
+      heal.selector ? el("code", {text: "css=" + heal.selector}) : null,
+      " ", el("span", {className: "muted", text: facts}),
+      shot ? " · " : null, shot
+    ]);
   };
 
   RunPage.prototype.setupTabs = function () {

@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urljoin
 
 from django.conf import settings
@@ -40,6 +40,9 @@ from urllib3.exceptions import HTTPError as DriverConnectionError
 from apps.generated_tests.dsl import MissingVariable, describe_target, render
 from apps.test_runs.engine.driver import browser_log, cdp
 from apps.test_runs.engine.locators import WANT_PRESENT, WANT_VISIBLE, Located, describe_locator, locate
+
+if TYPE_CHECKING:
+    from apps.healing.runtime import HealingPlan, HealReport, StepHealer
 
 FAILED = "failed"
 ERROR = "error"
@@ -107,6 +110,8 @@ class StepProblem(Exception):
         super().__init__(message)
         self.message = message
         self.error_type = error_type
+        # What self-healing did in the step (set by Interpreter.execute), for the trace.
+        self.heal: HealReport | None = None
 
 
 class StepFailed(StepProblem):
@@ -131,6 +136,7 @@ class StepOutcome:
     fingerprint: dict | None = None
     extracted: dict | None = None
     screenshot_name: str | None = None
+    heal: HealReport | None = None
 
 
 @dataclass
@@ -186,8 +192,11 @@ class Interpreter:
     """Runs steps in one browser, for one test: keeps the values `extract` stored and the console errors seen."""
 
     def __init__(self, driver: WebDriver, *, base_url: str, env: Mapping[str, str] | None = None,
-                 step_timeout_ms: int | None = None, should_stop: Callable[[], bool] | None = None) -> None:
+                 step_timeout_ms: int | None = None, should_stop: Callable[[], bool] | None = None,
+                 healing: HealingPlan | None = None) -> None:
         self.driver = driver
+        self.healing = healing
+        self._step_healer: StepHealer | None = None
         self.base_url = base_url
         self.env = dict(env or {})
         self.extracted: dict[str, str] = {}
@@ -236,14 +245,35 @@ class Interpreter:
         if location.startswith("chrome-error://"):
             raise navigation_problem(url, error_code)
 
-    def execute(self, step: Mapping[str, Any]) -> StepOutcome:
-        """Run one step (variables rendered here). Raises StepFailed, StepError or Cancelled."""
+    def execute(self, step: Mapping[str, Any], *, index: int | None = None) -> StepOutcome:
+        """Run one step (variables rendered here). Raises StepFailed, StepError or Cancelled.
+
+        `index` (the step's position in the test) lets self-healing find the step's baseline."""
         self.check_stop()
         step = self.render(dict(step))
         handler = getattr(self, f"_do_{step['action']}", None)
         if handler is None:
             raise StepError(f"Unknown action “{step['action']}”.", error_type="invalid_step")
         timeout = step["timeout_ms"] / 1000 if step.get("timeout_ms") is not None else self.default_timeout
+        self._step_healer = self.healing.step_healer(index, step) if self.healing is not None else None
+        try:
+            outcome = self._run(handler, step, timeout)
+        except StepProblem as problem:
+            problem.heal = self._heal_report(failed=True)
+            raise
+        outcome.heal = self._heal_report(failed=False)
+        return outcome
+
+    def _heal_report(self, *, failed: bool) -> HealReport | None:
+        healer = self._step_healer
+        if healer is None:
+            return None
+        if failed:
+            healer.mark_failed()
+        return healer.report
+
+    def _run(self, handler: Callable[[Mapping[str, Any], float], StepOutcome], step: Mapping[str, Any],
+             timeout: float) -> StepOutcome:
         try:
             return handler(step, timeout)
         except (StepProblem, Cancelled):
@@ -318,13 +348,25 @@ class Interpreter:
 
     def _until(self, target: Mapping[str, Any], *, timeout: float, want: str,
                check: Callable[[Located], Pending | None]) -> Located:
-        """Evaluate the target until `check` answers None; StepFailed with its last answer at the timeout."""
-        deadline = time.monotonic() + timeout
+        """Evaluate the target until `check` answers None; StepFailed with its last answer at the timeout.
+
+        With a step healer (apps.healing.runtime), a target whose locators stay broken for a short grace
+        (nothing found, hidden, disabled), or that match several elements the first of which is unlike
+        the baseline, is healed once: from then on the healed selector is polled and `check` (the step's
+        own condition and action) must still pass on it."""
+        started = time.monotonic()
+        deadline = started + timeout
         pause = 0.0
+        healer = self._step_healer
         while True:
             self.check_stop()
             try:
                 located = locate(self.driver, target["locators"], want=want)
+                if healer is not None and healer.several_suspect(located):
+                    healed = healer.heal(self.driver, "several", screenshot=self.screenshot)
+                    if healed is not None:
+                        target, pause = healed, 0.0
+                        continue
                 pending = check(located)
             except TRANSIENT_ERRORS as exc:
                 located = Located(found=False)
@@ -334,9 +376,17 @@ class Interpreter:
                 return located
             if located.invalid and len(located.invalid) == len(target["locators"]):
                 raise StepError("Every locator is invalid: " + "; ".join(located.invalid), error_type="invalid_locator")
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = deadline - now
+            if healer is not None and healer.due(pending.error_type, elapsed=now - started, remaining=remaining):
+                healed = healer.heal(self.driver, pending.error_type, screenshot=self.screenshot)
+                if healed is not None:
+                    target, pause = healed, 0.0
+                    continue
+                remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise StepFailed(pending.message, error_type=pending.error_type)
+                message = healer.explain(pending.message) if healer is not None else pending.message
+                raise StepFailed(message, error_type=pending.error_type)
             time.sleep(min(pause, remaining))
             pause = min(MAX_POLL_PAUSE, pause * 2 or 0.025)
 

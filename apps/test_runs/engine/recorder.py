@@ -23,6 +23,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from apps.generated_tests.dsl import Masker, describe_step
+from apps.healing.runtime import HealReport
 from apps.test_runs import live
 from apps.test_runs.engine.interpreter import Evidence, StepOutcome
 from apps.test_runs.models import Artifact, ArtifactKind, StepResult, StepStatus, TestResult
@@ -35,7 +36,7 @@ SCREENSHOT_EVERY_STEP = "every_step"
 # and overwrites the steps the lost worker had recorded.
 _STEP_FIELDS = ["action", "description", "target", "resolved_locator", "status", "started_at", "duration_ms",
                 "page_url", "error", "screenshot", "console_errors", "failed_requests", "extracted",
-                "fingerprint", "updated_at"]
+                "fingerprint", "healing", "updated_at"]
 _WRITER_JOIN_SECONDS = 120
 
 
@@ -78,7 +79,7 @@ class TraceRecorder:
         return StepTrace(row=row, started=time.monotonic())
 
     def step_finished(self, trace: StepTrace, *, status: str, outcome: StepOutcome | None = None,
-                      error: str = "", evidence: Evidence | None = None) -> None:
+                      error: str = "", evidence: Evidence | None = None, heal: HealReport | None = None) -> None:
         evidence, outcome = evidence or Evidence(), outcome or StepOutcome()
         # The row belongs to the writer thread from here on: hand it the values, don't set them.
         fields = {
@@ -91,9 +92,11 @@ class TraceRecorder:
             "resolved_locator": self.masker.text(outcome.resolved_locator)[:1000],
             "fingerprint": self.masker.json(outcome.fingerprint) if outcome.fingerprint else None,
             "extracted": self.masker.json(outcome.extracted) if outcome.extracted else {},
+            "healing": self.masker.json(heal.record) if heal is not None else None,
         }
         name = self.masker.text(f"step-{trace.row.index + 1:03d}-{outcome.screenshot_name or trace.row.action}")
-        self._queue.put(lambda: self._finish(trace.row, fields, evidence, name))
+        heal_screenshot = heal.screenshot if heal is not None else None
+        self._queue.put(lambda: self._finish(trace.row, fields, evidence, name, heal_screenshot))
 
     def steps_skipped(self, indexed_steps: Iterable[tuple[int, Mapping[str, Any]]], reason: str) -> None:
         now = timezone.now()
@@ -137,9 +140,16 @@ class TraceRecorder:
         for row in rows:
             live.publish(self.run_id, event, step_state(row))
 
-    def _finish(self, row: StepResult, fields: dict[str, Any], evidence: Evidence, name: str) -> None:
+    def _finish(self, row: StepResult, fields: dict[str, Any], evidence: Evidence, name: str,
+                heal_screenshot: bytes | None = None) -> None:
         for field, value in fields.items():
             setattr(row, field, value)
+        if heal_screenshot and row.healing:
+            # The healed element outlined, captured before the step acted on it.
+            is_jpeg = heal_screenshot[:2] == b"\xff\xd8"
+            artifact = self._artifact(ArtifactKind.SCREENSHOT, f"{name}-healed.{'jpg' if is_jpeg else 'png'}",
+                                      heal_screenshot, "image/jpeg" if is_jpeg else "image/png")
+            row.healing = {**row.healing, "screenshot": str(artifact.pk)}
         if evidence.screenshot:
             is_jpeg = evidence.screenshot[:2] == b"\xff\xd8"
             row.screenshot = self._last_screenshot = self._artifact(

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from apps.generated_tests.dsl import Masker, definition_errors, describe_step
+from apps.healing import runtime as healing
 from apps.projects.models import EnvironmentVariable
 from apps.test_runs import services
 from apps.test_runs.devices import DEFAULT_DEVICE, get_device
@@ -50,11 +51,12 @@ def execute_result_in_browser(result_id, *, task_id: str, worker: str) -> None:
     run = result.run
     env, secrets = environment_variables(run)
     masker = Masker(secrets)
+    plan = healing_plan(result)
     monitor = ResultMonitor(result=result, schema_name=connection.schema_name).start()
     recorder = TraceRecorder(result=result, masker=masker, screenshots=run.screenshots,
                              schema_name=connection.schema_name).start()
     try:
-        verdict = run_in_browser(result, run, env=env, recorder=recorder, monitor=monitor)
+        verdict = run_in_browser(result, run, env=env, recorder=recorder, monitor=monitor, healing_plan=plan)
     except SoftTimeLimitExceeded:
         verdict = time_limit_verdict()
     except Exception:
@@ -64,6 +66,27 @@ def execute_result_in_browser(result_id, *, task_id: str, worker: str) -> None:
         recorder.close()
         monitor.stop()
     conclude(result, run, verdict, masker=masker, monitor=monitor)
+    if plan is not None:
+        record_heals(result)
+
+
+def healing_plan(result: TestResult) -> healing.HealingPlan | None:
+    """The result's self-healing plan (baselines and patterns, read once); a run without one still runs."""
+    try:
+        return healing.plan_for(result)
+    except Exception:
+        logger.exception("the healing plan of result %s could not be loaded; healing is off for it", result.pk)
+        return None
+
+
+def record_heals(result: TestResult) -> None:
+    """Heal rows (applied, queued for review, refused) for a finished result's healed steps."""
+    from apps.healing.services import heals_record
+
+    try:
+        heals_record(result_id=result.pk)
+    except Exception:
+        logger.exception("the heals of result %s could not be recorded", result.pk)
 
 
 def environment_variables(run: Run) -> tuple[dict[str, str], list[str]]:
@@ -81,7 +104,7 @@ def time_limit_verdict() -> Verdict:
 
 
 def run_in_browser(result: TestResult, run: Run, *, env: Mapping[str, str], recorder: TraceRecorder,
-                   monitor: ResultMonitor) -> Verdict:
+                   monitor: ResultMonitor, healing_plan: healing.HealingPlan | None = None) -> Verdict:
     definition = result.definition or {}
     problems = definition_errors(definition)
     if problems:
@@ -99,7 +122,7 @@ def run_in_browser(result: TestResult, run: Run, *, env: Mapping[str, str], reco
                 browser.user_data_dir or "on the Selenium Grid")
     try:
         interpreter = Interpreter(browser.driver, base_url=run.target_url or run.project.base_url, env=env,
-                                  should_stop=monitor.cancelled.is_set)
+                                  should_stop=monitor.cancelled.is_set, healing=healing_plan)
         return run_steps(interpreter, definition, recorder)
     finally:
         pool.release(browser)
@@ -123,7 +146,7 @@ def run_steps(interpreter: Interpreter, definition: Mapping[str, Any], recorder:
     for position, (index, step) in enumerate(steps):
         trace = recorder.step_started(index, step)
         try:
-            outcome = interpreter.execute(step)
+            outcome = interpreter.execute(step, index=index)
         except Cancelled:
             recorder.step_finished(trace, status=StepStatus.SKIPPED, error="Stopped: the run was cancelled.")
             recorder.steps_skipped(steps[position + 1:], "Not run: the run was cancelled.")
@@ -135,16 +158,17 @@ def run_steps(interpreter: Interpreter, definition: Mapping[str, Any], recorder:
             if step.get("optional") and not timed_out:
                 evidence = interpreter.collect(screenshot=recorder.wants_screenshot(problem=False, outcome=None))
                 recorder.step_finished(trace, status=StepStatus.SKIPPED, error=f"Optional step: {problem.message}",
-                                       evidence=evidence)
+                                       evidence=evidence, heal=problem.heal)
                 continue
             evidence = None if timed_out else interpreter.collect(screenshot=True, dom=True)
-            recorder.step_finished(trace, status=problem.status, error=problem.message, evidence=evidence)
+            recorder.step_finished(trace, status=problem.status, error=problem.message, evidence=evidence,
+                                   heal=problem.heal)
             recorder.steps_skipped(steps[position + 1:], f"Not run: step {index + 1} {problem.status}.")
             return Verdict(problem.status, problem.error_type,
                            f"Step {index + 1} ({describe_step(step)}): {problem.message}")
         evidence = interpreter.collect(screenshot=recorder.wants_screenshot(problem=False, outcome=outcome),
                                        read_only=step["action"] in READ_ONLY_ACTIONS)
-        recorder.step_finished(trace, status=StepStatus.PASSED, outcome=outcome, evidence=evidence)
+        recorder.step_finished(trace, status=StepStatus.PASSED, outcome=outcome, evidence=evidence, heal=outcome.heal)
     return PASSED
 
 
