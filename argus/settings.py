@@ -258,6 +258,11 @@ CELERY_BEAT_SCHEDULE = {
     "risk-scores-recalculate-all": {"task": "risk_scores.recalculate_all", "schedule": 3600.0},
 }
 
+# Production error intake.
+ARGUS_WEBHOOK_MAX_BYTES = env.env_int("ARGUS_WEBHOOK_MAX_BYTES", 1024 * 1024)
+# Tasks that share one organization's backlog of deliveries (one per worker process is the useful maximum).
+ARGUS_INTAKE_PROCESSORS = env.env_int("ARGUS_INTAKE_PROCESSORS", 2)
+
 # Execution engine.
 SELENIUM_REMOTE_URL = env.env_str("SELENIUM_REMOTE_URL")
 # Each worker process starts its next (fresh) browser while the current test runs.

@@ -58,16 +58,32 @@ def scheduled_key(schema_name: str) -> str:
     return f"argus:{schema_name}:intake:scheduled"
 
 
+def helpers_key(schema_name: str) -> str:
+    return f"argus:{schema_name}:intake:helpers"
+
+
 @cache
 def _redis() -> redis.Redis:
     # redis-py's pool notices a fork and reconnects, so one client per process is safe under prefork.
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
 
 
-def send_process_task(schema_name: str) -> None:
+def send_process_task(schema_name: str, *, helper: bool = False) -> None:
     from argus.celery import app
 
-    app.send_task(PROCESS_TASK, headers={"_schema_name": schema_name}, queue="default")
+    app.send_task(PROCESS_TASK, kwargs={"helper": True} if helper else {}, headers={"_schema_name": schema_name},
+                  queue="default")
+
+
+def _start_helper(schema_name: str) -> None:
+    """A backlog is shared with up to ARGUS_INTAKE_PROCESSORS - 1 helper tasks (SKIP LOCKED keeps them apart),
+    so a burst uses every worker process instead of one. The counter expires in case a helper dies."""
+    key = helpers_key(schema_name)
+    if _redis().incr(key) > settings.ARGUS_INTAKE_PROCESSORS - 1:
+        _redis().decr(key)
+        return
+    _redis().expire(key, 600)
+    send_process_task(schema_name, helper=True)
 
 
 def request_processing(schema_name: str) -> None:
@@ -369,25 +385,39 @@ def process_batch(limit: int = BATCH_SIZE) -> BatchOutcome:
     return outcome
 
 
-def process_pending_deliveries(*, max_batches: int | None = None) -> BatchOutcome:
-    """The task body, in the current tenant schema: batches until nothing is left, then the flag."""
-    total = BatchOutcome()
-    batches = 0
-    while max_batches is None or batches < max_batches:
-        outcome = process_batch()
-        batches += 1
-        for name in ("deliveries", "processed", "failed", "ignored", "events_created"):
-            setattr(total, name, getattr(total, name) + getattr(outcome, name))
-        total.project_ids |= outcome.project_ids
-        if outcome.deliveries < BATCH_SIZE:
-            break
+def process_pending_deliveries(*, max_batches: int | None = None, helper: bool = False) -> BatchOutcome:
+    """The task body, in the current tenant schema: batches until nothing is left, then the flag.
+    A helper (started when the first batch was full) only works the backlog down."""
     schema_name = connection.schema_name
+    try:
+        total = _process_batches(max_batches, helper=helper)
+    finally:
+        if helper:
+            _redis().decr(helpers_key(schema_name))
+    if helper:
+        return total
     _redis().delete(scheduled_key(schema_name))
     # A delivery stored after our last claim but before the delete found the flag set and sent nothing.
     with transaction.atomic():
         unclaimed = _pending().select_for_update(skip_locked=True).exists()
     if unclaimed:
         request_processing(schema_name)
+    return total
+
+
+def _process_batches(max_batches: int | None, *, helper: bool) -> BatchOutcome:
+    total = BatchOutcome()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        outcome = process_batch()
+        if batches == 0 and not helper and outcome.deliveries == BATCH_SIZE:
+            _start_helper(connection.schema_name)
+        batches += 1
+        for name in ("deliveries", "processed", "failed", "ignored", "events_created"):
+            setattr(total, name, getattr(total, name) + getattr(outcome, name))
+        total.project_ids |= outcome.project_ids
+        if outcome.deliveries < BATCH_SIZE:
+            break
     return total
 
 

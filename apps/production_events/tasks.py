@@ -11,11 +11,11 @@ from celery import shared_task
 
 
 @shared_task(name="production_events.process_pending", acks_late=True, reject_on_worker_lost=True)
-def process_pending() -> int:
+def process_pending(helper: bool = False) -> int:
     """Process this schema's pending webhook deliveries until none is left; returns how many."""
     from apps.production_events.processing import process_pending_deliveries
 
-    return process_pending_deliveries().deliveries
+    return process_pending_deliveries(helper=helper).deliveries
 
 
 @shared_task(name="production_events.sweep_pending")
