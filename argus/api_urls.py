@@ -16,6 +16,7 @@ from apps.generated_tests.apis import (
     TestVersionRestoreApi,
 )
 from apps.healing.api_urls import urlpatterns as healing_patterns
+from apps.integrations.api_urls import urlpatterns as integrations_patterns
 from apps.organizations.apis import (
     InvitationDetailApi,
     InvitationListCreateApi,
@@ -109,4 +110,4 @@ urlpatterns = [
     path("jobs/<uuid:run_id>", JobDetailApi.as_view(), name="api-job-detail"),
 ]
 # Later apps keep their operations in apps/<app>/api_urls.py; the list stays flat for the isolation tests.
-urlpatterns += [*production_events_patterns, *risk_scores_patterns, *healing_patterns]
+urlpatterns += [*production_events_patterns, *risk_scores_patterns, *healing_patterns, *integrations_patterns]

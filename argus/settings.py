@@ -52,6 +52,7 @@ TENANT_APPS = [
     "apps.production_events",
     "apps.risk_scores",
     "apps.healing",
+    "apps.integrations",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -256,6 +257,8 @@ CELERY_BEAT_SCHEDULE = {
     "production-events-sweep-pending": {"task": "production_events.sweep_pending", "schedule": 30.0},
     # Risk trends move as days pass, even without new events: recalculate every project hourly.
     "risk-scores-recalculate-all": {"task": "risk_scores.recalculate_all", "schedule": 3600.0},
+    # Outbox events whose trigger was lost, or whose retry is due, get a dispatch task.
+    "integrations-sweep-events": {"task": "integrations.sweep_events", "schedule": 30.0},
 }
 
 # Production error intake.

@@ -47,4 +47,5 @@ urlpatterns = [
     path("errors/", include("apps.production_events.urls")),
     path("risk/", include("apps.risk_scores.urls")),
     path("healing/", include("apps.healing.urls")),
+    path("events/", include("apps.integrations.urls")),
 ]

@@ -214,7 +214,8 @@ LIST_PATHS = ["/api/v1/members", "/api/v1/invitations", "/api/v1/api-keys", "/ap
 # authenticated by something other than membership, e.g. a webhook secret, with their own isolation tests)
 # and `create(org, project, ids) -> dict[str, str]`, called inside the organization's schema after the
 # objects above exist.
-APP_TABLES = ["tests.production_events.endpoints", "tests.risk_scores.endpoints", "tests.healing.endpoints"]
+APP_TABLES = ["tests.production_events.endpoints", "tests.risk_scores.endpoints", "tests.healing.endpoints",
+              "tests.integrations.endpoints"]
 
 
 def _app_tables() -> list[ModuleType]:

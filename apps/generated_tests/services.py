@@ -8,6 +8,7 @@ from apps.audit.services import audit_record, diff, snapshot
 from apps.core.errors import ApplicationError
 from apps.generated_tests.dsl import validate_definition
 from apps.generated_tests.models import Suite, SuiteTest, Test, TestOrigin, TestStatus, TestVersion
+from apps.integrations.events import emit
 from apps.projects.models import EnvironmentName, Project
 from apps.test_runs.devices import DEVICES
 
@@ -58,6 +59,8 @@ def test_create(
                                change_note="Created", created_by=_user(actor))
     audit_record(actor=actor, action="test.created", target=test,
                  changes={**snapshot(test, TEST_AUDITED_FIELDS), "steps": test.step_count})
+    emit("test.created", {"test": test.pk, "project": project.pk, "name": test.name, "origin": test.origin,
+                          "status": test.status, "steps": test.step_count}, source="generated_tests")
     return test
 
 

@@ -1,8 +1,8 @@
 """Writes of healing: recording a run's heals, applying them to tests as new versions, reviews,
 healing patterns and the per-project settings.
 
-There is no event outbox yet (ARCHITECTURE.md, "Events"): applied, accepted and rejected heals are
-recorded in the audit trail only; `healing.completed` events come with the outbox.
+Applied, accepted and rejected heals are recorded in the audit trail and emitted as `healing.completed`
+events (apps.integrations.events) in the same transaction.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from apps.healing.models import (
     HealStatus,
 )
 from apps.healing.selectors import healing_settings_for
+from apps.integrations.events import emit
 from apps.projects.models import Project
 from apps.test_runs.models import ResultStatus, StepResult, StepStatus, TestResult
 
@@ -216,7 +217,15 @@ def _apply_to_test(test_id, heals: list[Heal], *, actor, change_note: str, statu
         audit_record(actor=actor, action=action, target=heal,
                      changes={"test": str(test.pk), "step": heal.step_index + 1, "from": heal.original_text,
                               "to": heal.healed_selector, "confidence": heal.confidence, "version": test.version})
+        _emit_completed(heal)
     return test
+
+
+def _emit_completed(heal: Heal) -> None:
+    emit("healing.completed", {"heal": heal.pk, "test": heal.test_id, "step_index": heal.step_index,
+                               "old_locator": heal.original_text, "new_locator": heal.healed_selector,
+                               "confidence": heal.confidence, "status": heal.status},
+         source="healing", correlation_id=str(heal.run_id))
 
 
 def _pending(heal: Heal) -> Heal:
@@ -253,4 +262,5 @@ def heal_reject(*, heal: Heal, actor) -> Heal:
     audit_record(actor=actor, action="heal.rejected", target=heal,
                  changes={"test": str(heal.test_id) if heal.test_id else None, "step": heal.step_index + 1,
                           "from": heal.original_text, "to": heal.healed_selector, "confidence": heal.confidence})
+    _emit_completed(heal)
     return heal

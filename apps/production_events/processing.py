@@ -32,6 +32,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.integrations.events import emit
 from apps.production_events import embeddings, similarity
 from apps.production_events.grouping import group_key, normalize_message
 from apps.production_events.models import (
@@ -217,12 +218,16 @@ def _apply_event(log: WebhookLog, event, outcome: BatchOutcome, new_groups: list
         occurrences = max(1, sent_count)
         try:
             with transaction.atomic():
-                ProductionEvent.objects.create(
+                created_event = ProductionEvent.objects.create(
                     project_id=log.project_id, group=group, source=log.source, external_id=external_id,
                     fingerprint=group.fingerprint, occurrence_count=occurrences, affected_users=sent_users,
                     first_seen=first_seen, last_seen=last_seen, trail=list(event.trail or []),
                     status=EventStatus.RESOLVED if tracker_resolved else EventStatus.NEW,
                     status_changed_at=timezone.now() if tracker_resolved else None, **fields)
+                emit("production_event.received", {
+                    "event": created_event.pk, "group": group.pk, "source": log.source, "title": created_event.title,
+                    "severity": created_event.severity, "url_path": created_event.url_path},
+                    source="production_events", correlation_id=str(log.pk))
         except IntegrityError:
             # The same tracker event arrived in two deliveries processed at once: update it instead.
             existing = _event_for(log, external_id)

@@ -14,6 +14,7 @@ from apps.audit.services import audit_record
 from apps.core.context import current_request_context
 from apps.core.errors import ApplicationError
 from apps.generated_tests.models import Suite, Test, TestStatus
+from apps.integrations.events import emit
 from apps.projects.models import Environment, Project
 from apps.test_runs import live
 from apps.test_runs.devices import DEFAULT_DEVICE, DEVICES
@@ -246,6 +247,8 @@ def run_refresh(run_id) -> Run:
             run.finished_at = now
             run.duration_ms = int((run.finished_at - run.started_at).total_seconds() * 1000)
         run.save()
+        if not was_finished and run.is_finished:
+            emit("run.finished", run_summary(run), source="test_runs", correlation_id=str(run.pk))
     finished_now = not was_finished and run.is_finished
     # live.publish sends on commit: a client that reloads on this event finds the database agreeing.
     live.publish(run.pk, "run.finished" if finished_now else "run.progress", run_summary(run), feed=True)
@@ -275,6 +278,7 @@ def run_finish_command(*, run: Run, status: str, exit_code: int | None, error_me
         run.finished_at = now
         run.duration_ms = int((now - run.started_at).total_seconds() * 1000)
         run.save()
+        emit("run.finished", run_summary(run), source="test_runs", correlation_id=str(run.pk))
     live.publish(run.pk, "run.finished", run_summary(run), feed=True)
     return run
 
@@ -334,6 +338,9 @@ def result_finish(result: TestResult, *, status: str, error_type: str = "", erro
         locked.error_message = error_message
         locked.heartbeat_at = None
         locked.save()
+        payload = {**result_summary(locked), "run": locked.run_id, "test": locked.test_id}
+        for event_type in ("test.executed", "test.failed") if status == ResultStatus.FAILED else ("test.executed",):
+            emit(event_type, payload, source="test_runs", correlation_id=str(locked.run_id))
     live.publish(locked.run_id, "test.finished", result_summary(locked))
     run_refresh(locked.run_id)
     return locked
