@@ -781,14 +781,15 @@ def test_a_test_past_its_time_limit_is_stopped_with_an_error(alpha_org, in_alpha
         (test,) = add_tests(alpha_org, project, {"Waits forever": LAB_WAITS_LONG})
         run = run_create(project=project, actor=alpha_org.developer, tests=[test])
         # A task message carries the limits of the process that enqueued it (ARGUS_TEST_TIME_LIMIT here):
-        # enqueue the result again as a process configured with a 3 s limit would.
+        # enqueue the result again as a process configured with an 8 s limit would (long enough for the
+        # browser start and step 1 on a busy machine, short of step 2's 60 s wait).
         with execute_result.app.connection_for_write() as broker:
             broker.default_channel.queue_purge("browser")
-        execute_result.apply_async(args=[str(run.results.get().pk)], soft_time_limit=3, time_limit=33)
-        worker = celery_worker(ARGUS_TEST_TIME_LIMIT="3")
+        execute_result.apply_async(args=[str(run.results.get().pk)], soft_time_limit=8, time_limit=38)
+        worker = celery_worker(ARGUS_TEST_TIME_LIMIT="8")
         run = wait_until_finished(run.pk, worker, seconds=60)
         result = run.results.get()
         assert (run.status, result.status, result.error_type) == (RunStatus.ERROR, ResultStatus.ERROR, "time_limit")
         assert result.error_message == ("Step 2 (Wait for css=#never to be visible): "
-                                        "The test exceeded the 3 s limit and was stopped.")
+                                        "The test exceeded the 8 s limit and was stopped.")
         assert list(result.steps.order_by("index").values_list("status", flat=True)) == ["passed", "error", "skipped"]
