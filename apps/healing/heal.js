@@ -4,10 +4,11 @@
 // It runs with the helpers of the engine's locate.js in scope (`lib`: fingerprint, isVisible, isEnabled,
 // norm, roleOf), so a candidate's fingerprint is computed by exactly the code that recorded the baseline.
 // argusHealCollect(lib, baseline, options) answers {candidates: [{selector, fingerprint, visible, enabled,
-// parent}], total, url} where `parent` is the index of the nearest candidate that contains this one, or -1.
+// index, parent}], total, url}: `total` counts the plausible elements before the cap, `index` numbers the
+// kept ones and `parent` is the index of the nearest kept candidate that contains this one, or -1.
 function argusHealCollect(lib, baseline, options) {
   const norm = lib.norm;
-  const maxCandidates = options.max_candidates || 250;
+  const maxCandidates = options.max_candidates || 150;
   const TEST_ID_ATTRIBUTES = ["data-testid", "data-test-id", "data-test", "data-qa"];
   const INTERACTIVE = "a, button, input:not([type=hidden i]), select, textarea, summary, label, option, [role], " +
     "[tabindex], [contenteditable=''], [contenteditable=true i], [onclick], " +
@@ -49,8 +50,13 @@ function argusHealCollect(lib, baseline, options) {
       }
       return score;
     };
-    const ranked = found.map((el, index) => ({el: el, index: index, score: quick(el)}));
-    ranked.sort((a, b) => b.score - a.score || a.index - b.index);
+    // Ties (a "Delete" in every row) go to the elements nearest to where the target was.
+    const distance = (el) => {
+      const rect = el.getBoundingClientRect();
+      return Math.hypot(rect.x - (baseline.x || 0), rect.y - (baseline.y || 0));
+    };
+    const ranked = found.map((el, index) => ({el: el, index: index, score: quick(el), distance: distance(el)}));
+    ranked.sort((a, b) => b.score - a.score || a.distance - b.distance);
     chosen = ranked.slice(0, maxCandidates).sort((a, b) => a.index - b.index).map((entry) => entry.el);
   }
 

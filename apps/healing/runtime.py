@@ -182,8 +182,8 @@ class StepHealer:
         self._several_checked = True
         if not located.fingerprint:
             return False
-        score, _reasons = _healer().similarity(self.baseline, located.fingerprint)
-        return score < _healer().MIN_CONFIDENCE
+        matches, _score, _reasons = _healer().still_matches(self.baseline, located.fingerprint, action=self.action)
+        return not matches
 
     def due(self, error_type: str, *, elapsed: float, remaining: float) -> bool:
         return (not self._attempted and error_type in HEALABLE_PROBLEMS
@@ -224,8 +224,9 @@ class StepHealer:
             return None
         if not located.fingerprint or located.count != 1:
             return None
-        score, reasons = _healer().similarity(self.baseline, located.fingerprint)
-        if score < _healer().MIN_CONFIDENCE:
+        # By heal()'s own rules: a pattern's nth-of-type selector may now point at another row's look-alike.
+        matches, score, reasons = _healer().still_matches(self.baseline, located.fingerprint, action=self.action)
+        if not matches:
             return None
         pattern = next(pattern for pattern in self.patterns if pattern.selector == located.locator["value"])
         return {"status": "healed", "source": "pattern", "pattern": pattern.id, "selector": pattern.selector,

@@ -223,19 +223,46 @@ function argusLocate(locators, want, withFingerprint) {
     const testIds = {};
     for (const attr of TEST_ID_ATTRIBUTES) if (el.hasAttribute(attr)) testIds[attr] = el.getAttribute(attr);
     const siblings = el.parentElement ? Array.from(el.parentElement.children) : [el];
+    // The data around the element, not the controls next to it (a row's "Edit" is in every row): text nodes
+    // outside buttons and links, joined with spaces (textContent would glue a label to its field).
+    const CONTROLS = "button, a[href], select, [role=button], [role=link], [role=menuitem], [role=tab]";
+    const dataText = (node) => {
+      const parts = [];
+      const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+      let visited = 0;
+      for (let text = walker.nextNode(); text && parts.length < 60 && visited++ < 300; text = walker.nextNode()) {
+        const owner = text.parentElement;
+        if (SKIPPED_TAGS.has(owner.localName) || !text.data.trim()) continue;
+        const control = owner.closest(CONTROLS);
+        if (!control || !node.contains(control) || control.contains(el)) parts.push(text.data);
+      }
+      return norm(parts.join(" "));
+    };
+    // `context` is the nearest such text; `context_outer` the next wider one (a notice inserted next to
+    // the element changes the first, not the row or card around it).
     const ownText = norm(el.textContent);
     let context = "";
-    for (let node = el.parentElement, depth = 0; node && node !== document.body && depth < 5;
+    let contextOuter = "";
+    for (let node = el.parentElement, depth = 0; node && node !== document.documentElement && depth < 8;
       node = node.parentElement, depth++) {
-      const text = norm(node.textContent);
-      if (text.length > ownText.length) { context = text.slice(0, 200); break; }
+      const text = dataText(node);
+      if (!context && text.length > ownText.length) context = text;
+      else if (context && text.length > context.length) { contextOuter = text; break; }
     }
     let heading = "";
+    // Fingerprinting many elements in one script (the healer) queries each shared ancestor once.
+    const headingsIn = fingerprint.headingsIn || (fingerprint.headingsIn = new Map());
     for (let node = el.parentElement, depth = 0; node && !heading && depth < 8; node = node.parentElement, depth++) {
-      const headings = node.querySelectorAll("h1, h2, h3, h4, h5, h6, legend, caption, [role=heading]");
+      if (!headingsIn.has(node)) {
+        headingsIn.set(node, node.querySelectorAll("h1, h2, h3, h4, h5, h6, legend, caption, [role=heading]"));
+      }
+      const headings = headingsIn.get(node);
       for (let i = headings.length - 1; i >= 0; i--) {
         const before = headings[i].compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING;
-        if (headings[i] !== el && !headings[i].contains(el) && before) { heading = norm(headings[i].textContent); break; }
+        if (headings[i] !== el && !headings[i].contains(el) && before) {
+          heading = norm(headings[i].textContent);
+          break;
+        }
       }
     }
     const labels = el.labels ? Array.from(el.labels).map((label) => label.textContent).join(" ") : "";
@@ -248,7 +275,7 @@ function argusLocate(locators, want, withFingerprint) {
       href: el.getAttribute("href") || "", src: el.getAttribute("src") || "", dom_path: domPath(el),
       label: norm(labels).slice(0, 200), title: el.getAttribute("title") || "", alt: el.getAttribute("alt") || "",
       value: el.localName === "input" && ["button", "submit", "reset"].includes(type) ? el.value : "",
-      context: context, heading: heading.slice(0, 120),
+      context: context.slice(0, 200), context_outer: contextOuter.slice(0, 300), heading: heading.slice(0, 120),
       parent: summary(el.parentElement),
       siblings: {index: siblings.indexOf(el), count: siblings.length, previous: summary(el.previousElementSibling),
         next: summary(el.nextElementSibling)},
