@@ -254,8 +254,11 @@ def demo_shop_up() -> bool:
 def serve() -> None:
     RUN_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     port = int(os.environ.get("ARGUS_PORT", "8000"))
+    # Several web processes: the webhook fast path is CPU-bound Python, so one process per core accepts
+    # deliveries on every core (bench/ingest.py). WebSockets work across processes through the Redis layer.
+    workers = os.environ.get("ARGUS_WEB_WORKERS", "2")
     _spawn("web", [sys.executable, "-m", "uvicorn", "argus.asgi:application",
-                   "--host", "127.0.0.1", "--port", str(port), "--proxy-headers"])
+                   "--host", "127.0.0.1", "--port", str(port), "--proxy-headers", "--workers", workers])
     # One Chromium per worker process: the concurrency is the number of browsers at once.
     _spawn("worker", [sys.executable, "-m", "celery", "-A", "argus", "worker",
                       "-Q", "default,browser,ai", "--concurrency", "2", "--loglevel", "info"])

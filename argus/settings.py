@@ -261,8 +261,12 @@ CELERY_BEAT_SCHEDULE = {
     "integrations-sweep-events": {"task": "integrations.sweep_events", "schedule": 30.0},
 }
 
-# Production error intake.
+# Production error intake (apps/production_events/intake.py, fastpath.py).
 ARGUS_WEBHOOK_MAX_BYTES = env.env_int("ARGUS_WEBHOOK_MAX_BYTES", 1024 * 1024)
+# How long a web process may reuse an intake endpoint it looked up; a rotation or disable applies within it.
+ARGUS_WEBHOOK_ENDPOINT_CACHE_MS = env.env_int("ARGUS_WEBHOOK_ENDPOINT_CACHE_MS", 1000)
+ARGUS_WEBHOOK_DB_CONNECTIONS = env.env_int("ARGUS_WEBHOOK_DB_CONNECTIONS", 4)
+ARGUS_WEBHOOK_WRITERS = env.env_int("ARGUS_WEBHOOK_WRITERS", 2)
 # Tasks that share one organization's backlog of deliveries (one per worker process is the useful maximum).
 ARGUS_INTAKE_PROCESSORS = env.env_int("ARGUS_INTAKE_PROCESSORS", 2)
 
