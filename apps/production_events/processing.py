@@ -27,9 +27,10 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from psycopg.errors import DeadlockDetected
 
 from apps.audit.services import audit_record
 from apps.integrations.events import emit
@@ -325,15 +326,26 @@ def _process_locked(log: WebhookLog, outcome: BatchOutcome) -> None:
     try:
         with transaction.atomic():
             _apply_delivery(log, outcome)
+    except OperationalError as exc:
+        if not isinstance(exc.__cause__, DeadlockDetected):
+            _record_failure(log, exc, attempts, outcome)
+            return
+        # Another worker held what this delivery needed: nothing of it was written, it stays pending and
+        # the next claim takes it again.
+        logger.info("Delivery %s met a deadlock; it stays pending", log.pk)
     except Exception as exc:  # noqa: BLE001 - any failure of one delivery is stored with it, the batch goes on
-        logger.warning("Delivery %s (%s) failed to process", log.pk, log.source, exc_info=True)
-        log.status = DeliveryStatus.FAILED
-        log.reason = f"{type(exc).__name__}: {exc}"[:4000]
-        log.attempts = attempts + 1
-        log.processed_at = None
-        log.events_created = 0
-        log.save(update_fields=["status", "reason", "attempts", "processed_at", "events_created", "updated_at"])
-        outcome.failed += 1
+        _record_failure(log, exc, attempts, outcome)
+
+
+def _record_failure(log: WebhookLog, exc: Exception, attempts: int, outcome: BatchOutcome) -> None:
+    logger.warning("Delivery %s (%s) failed to process", log.pk, log.source, exc_info=(type(exc), exc, None))
+    log.status = DeliveryStatus.FAILED
+    log.reason = f"{type(exc).__name__}: {exc}"[:4000]
+    log.attempts = attempts + 1
+    log.processed_at = None
+    log.events_created = 0
+    log.save(update_fields=["status", "reason", "attempts", "processed_at", "events_created", "updated_at"])
+    outcome.failed += 1
 
 
 def _refresh_group_places(group_ids: Iterable) -> None:
@@ -379,13 +391,20 @@ def _pending() -> QuerySet[WebhookLog]:
 
 
 def process_batch(limit: int = BATCH_SIZE) -> BatchOutcome:
-    """Claim up to `limit` pending deliveries no other worker holds, process them, commit."""
+    """Process up to `limit` pending deliveries no other worker holds, each claimed and committed on its own.
+
+    One short transaction per delivery: a group row is locked only while one delivery updates it, so two
+    workers sharing a backlog wait for each other briefly instead of holding many groups each (which
+    deadlocked when they took them in different orders)."""
     outcome = BatchOutcome()
-    with transaction.atomic():
-        logs = list(_pending().select_for_update(skip_locked=True).order_by("received_at")[:limit])
-        for log in logs:
+    for _ in range(limit):
+        with transaction.atomic():
+            log = _pending().select_for_update(skip_locked=True).order_by("received_at").first()
+            if log is None:
+                break
             _process_locked(log, outcome)
-        _refresh_group_places(outcome.group_ids)
+    with transaction.atomic():
+        _refresh_group_places(sorted(outcome.group_ids))
     _request_risk(outcome.project_ids)
     return outcome
 
