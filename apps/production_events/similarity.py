@@ -85,18 +85,31 @@ def describe_pair(group: ErrorGroup | None, other: ErrorGroup, score: float, *,
                                             message_overlap=overlap))
 
 
+# Up to this many groups in a project, similarity is computed exactly (a few milliseconds); above, the HNSW
+# index answers (bench/similar_errors.py: 20,000 groups).
+EXACT_SEARCH_MAX_GROUPS = 5_000
+
+
 def nearest(project_id, vector: list[float], *, exclude_id=None, limit: int = 10) -> list[tuple[ErrorGroup, float]]:
     """(group, score) of the `limit` unmerged groups of the project closest to `vector`, best first."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     queryset = ErrorGroup.objects.filter(project_id=project_id, merged_into__isnull=True, embedding__isnull=False)
     if exclude_id is not None:
         queryset = queryset.exclude(pk=exclude_id)
+    exact = queryset.count() <= EXACT_SEARCH_MAX_GROUPS
     queryset = queryset.defer("embedding").annotate(distance=CosineDistance("embedding", vector)).order_by("distance")
     with transaction.atomic(), connection.cursor() as cursor:
-        # The index walks all projects of the schema: let it keep scanning past other projects' rows.
-        cursor.execute("SET LOCAL hnsw.ef_search = %s", [max(EF_SEARCH, limit * 2)])
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        if exact:
+            # A project this size is ranked exactly (its rows through the project index, then sorted): the
+            # approximate index can miss neighbours hidden behind other projects' and dead rows.
+            cursor.execute("SET LOCAL enable_indexscan = off")
+        else:
+            # The index walks all projects of the schema: let it keep scanning past other projects' rows.
+            cursor.execute("SET LOCAL hnsw.ef_search = %s", [max(EF_SEARCH, limit * 2)])
+            cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         rows = list(queryset[:limit])
+        if exact:
+            cursor.execute("SET LOCAL enable_indexscan = on")
     # relaxed_order may return neighbours slightly out of order; the scores are exact.
     scored = [(row, max(0.0, min(1.0, 1.0 - float(row.distance)))) for row in rows]
     return sorted(scored, key=lambda pair: -pair[1])
