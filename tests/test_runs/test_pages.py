@@ -589,7 +589,9 @@ def test_schedule_toggle_in_a_browser_swaps_the_row(asgi_server, session_orgs, c
         mark_page(driver)
         assert not driver.find_element(By.CSS_SELECTOR, f"{row} button[type=submit].js-hidden").is_displayed()
         driver.find_element(By.CSS_SELECTOR, f"{row} [data-schedule-enabled]").click()
-        wait_for(driver, lambda b: "Paused" in b.find_element(By.CSS_SELECTOR, row).text, "the row to say Paused")
+        # Read the row in the page: htmx may swap it between a find and a read (a stale element).
+        row_text = "const row = document.querySelector(arguments[0]); return row ? row.innerText : '';"
+        wait_for(driver, lambda b: "Paused" in b.execute_script(row_text, row), "the row to say Paused")
         assert "—" in driver.find_element(By.CSS_SELECTOR, f"{row} [data-next-run]").text
         assert_not_reloaded(driver)
 
