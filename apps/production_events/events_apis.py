@@ -3,11 +3,11 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from apps.core.apis import EnumChoiceField, OrganizationAPIView, error_responses
 from apps.core.errors import ApplicationError
+from apps.core.pagination import CreatedCursorPagination
 from apps.organizations.models import Role
 from apps.production_events import intake
 from apps.production_events.models import (
@@ -160,10 +160,10 @@ def _event_filters(request) -> EventFilters:
     return EventFilters.from_data(query.validated_data)
 
 
-class EventCursorPagination(CursorPagination):
+class EventCursorPagination(CreatedCursorPagination):
+    """Events and groups: most recently seen first."""
+
     ordering = ("-last_seen", "-id")
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class ProductionEventListApi(OrganizationAPIView):
@@ -318,14 +318,8 @@ class ErrorGroupQuerySerializer(serializers.Serializer):
         ref_name = "ErrorGroupQuery"
 
 
-class GroupCursorPagination(CursorPagination):
-    ordering = ("-last_seen", "-id")
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class ErrorGroupListApi(OrganizationAPIView):
-    pagination_class = GroupCursorPagination
+    pagination_class = EventCursorPagination
     filter_backends = []
 
     @extend_schema(operation_id="error_groups_list", parameters=[ErrorGroupQuerySerializer],

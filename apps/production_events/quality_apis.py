@@ -3,11 +3,11 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from apps.core.apis import EnumChoiceField, OrganizationAPIView, error_responses
 from apps.core.errors import ApplicationError
+from apps.core.pagination import CreatedCursorPagination
 from apps.organizations.models import Role
 from apps.production_events.models import (
     DeliveryStatus,
@@ -253,10 +253,8 @@ class GroupSimilarityQuerySerializer(serializers.Serializer):
         ref_name = "GroupSimilarityQuery"
 
 
-class SimilarityCursorPagination(CursorPagination):
+class SimilarityCursorPagination(CreatedCursorPagination):
     ordering = ("-created_at", "-id")
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class GroupSimilarityListApi(OrganizationAPIView):
@@ -348,10 +346,8 @@ class WebhookDeliveryQuerySerializer(serializers.Serializer):
         ref_name = "WebhookDeliveryQuery"
 
 
-class DeliveryCursorPagination(CursorPagination):
+class DeliveryCursorPagination(CreatedCursorPagination):
     ordering = ("-received_at", "-id")
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class WebhookDeliveryListApi(OrganizationAPIView):
