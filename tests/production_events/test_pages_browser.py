@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.production_events.models import IntakeEndpoint, ProductionEvent
+from apps.production_events.models import IntakeEndpoint
 from tests.api_endpoints import create_objects  # noqa: F401 - loads the API tables before endpoints_events
 from tests.production_events.endpoints_events import make_event
 from tests.test_runs.test_live_page import chromium, sign_in, text_of, wait_for
@@ -34,8 +34,7 @@ def base(asgi_server, org) -> str:
 
 @pytest.fixture
 def errors(org, committed_project, django_db_blocker):
-    """A project with an error and a warning in it, committed; its events are deleted first at the end
-    (ProductionEvent.group is PROTECT, which stops the project's cascade)."""
+    """A project with an error and a warning in it, committed (committed_project deletes it at the end)."""
     project = committed_project(org, name="Errors shop")
     with django_db_blocker.unblock(), tenant_context(org.organization):
         error = make_event(project, title="TypeError: cart is undefined", severity="error", url_path="/cart",
@@ -43,9 +42,7 @@ def errors(org, committed_project, django_db_blocker):
                                    "selector": "#add"}])
         warning = make_event(project, title="Warning: slow checkout", severity="warning", url_path="/checkout",
                              source="datadog")
-    yield project, error, warning
-    with django_db_blocker.unblock(), tenant_context(org.organization):
-        ProductionEvent.objects.filter(project=project).delete()
+    return project, error, warning
 
 
 def _rows(browser) -> list[str]:

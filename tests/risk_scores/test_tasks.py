@@ -13,7 +13,6 @@ from django.conf import settings
 from django_tenants.utils import tenant_context
 
 import tests.api_endpoints  # noqa: F401 - loads the API tables in the order they expect
-from apps.production_events.models import ProductionEvent
 from apps.projects.services import project_create
 from apps.risk_scores.models import RiskScore
 from apps.risk_scores.tasks import RECALCULATE_TASK, debounce_key, recalculate_project, request_risk_recalculation
@@ -88,24 +87,19 @@ def test_a_worker_recalculates_the_tenants_project_once_per_burst(session_orgs, 
                                                                    django_db_blocker):
     alpha = session_orgs["alpha"]
     project = committed_project(alpha, name="Risk burst shop")
-    try:
-        with django_db_blocker.unblock(), tenant_context(alpha.organization):
-            make_error(project, url_path="/checkout", component="", api_endpoint="", occurrences=40)
-            for _ in range(3):
-                request_risk_recalculation(project.pk)  # no transaction: sent at once
-        worker = celery_worker(queues="default")
+    with django_db_blocker.unblock(), tenant_context(alpha.organization):
+        make_error(project, url_path="/checkout", component="", api_endpoint="", occurrences=40)
+        for _ in range(3):
+            request_risk_recalculation(project.pk)  # no transaction: sent at once
+    worker = celery_worker(queues="default")
 
-        deadline = time.monotonic() + 60
-        with django_db_blocker.unblock(), tenant_context(alpha.organization):
-            while not RiskScore.objects.filter(project=project).exists():
-                assert time.monotonic() < deadline, worker.log()[-3000:]
-                time.sleep(0.3)
-            score = RiskScore.objects.get(project=project)
-            assert (score.entity_type, score.entity, score.occurrences) == ("page", "/checkout", 40)
-        time.sleep(1)
-        assert worker.log().count(f"Task {RECALCULATE_TASK}[") == 2  # received and succeeded: one task
-        assert "succeeded" in worker.log()
-    finally:
-        # ProductionEvent.group is PROTECT: the project's delete (the fixture's cleanup) needs the events gone.
-        with django_db_blocker.unblock(), tenant_context(alpha.organization):
-            ProductionEvent.objects.filter(project=project).delete()
+    deadline = time.monotonic() + 60
+    with django_db_blocker.unblock(), tenant_context(alpha.organization):
+        while not RiskScore.objects.filter(project=project).exists():
+            assert time.monotonic() < deadline, worker.log()[-3000:]
+            time.sleep(0.3)
+        score = RiskScore.objects.get(project=project)
+        assert (score.entity_type, score.entity, score.occurrences) == ("page", "/checkout", 40)
+    time.sleep(1)
+    assert worker.log().count(f"Task {RECALCULATE_TASK}[") == 2  # received and succeeded: one task
+    assert "succeeded" in worker.log()
