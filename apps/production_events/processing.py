@@ -375,10 +375,8 @@ def _refresh_group_places(group_ids: Iterable) -> None:
 
 
 def _request_risk(project_ids: Iterable) -> None:
-    try:
-        from apps.risk_scores.tasks import request_risk_recalculation
-    except ImportError:
-        return  # risk scores not installed in this build
+    from apps.risk_scores.tasks import request_risk_recalculation  # risk_scores reads this app's models
+
     for project_id in project_ids:
         try:
             request_risk_recalculation(project_id)
