@@ -21,15 +21,11 @@ uncopied, when nothing was found. Markers are never matched again, so redaction 
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable
 from typing import Any
 
-try:
-    import orjson
-except ImportError:  # pragma: no cover - orjson is a requirement; json is the slower fallback
-    orjson = None
+import orjson
 
 MARKER = "[redacted:{}]"
 _MARKER_PREFIX = "[redacted:"
@@ -331,15 +327,13 @@ def redact_text(text: str) -> str:
 
 def _dumps(value: Any) -> str | None:
     try:
-        if orjson is not None:
-            return orjson.dumps(value).decode()
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return orjson.dumps(value).decode()
     except (TypeError, ValueError, OverflowError):
         return None
 
 
 def _loads(text: str) -> Any:
-    return orjson.loads(text) if orjson is not None else json.loads(text)
+    return orjson.loads(text)
 
 
 def redact(value: Any) -> Any:
