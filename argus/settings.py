@@ -279,6 +279,10 @@ ARGUS_CHROMEDRIVER = env.env_str("ARGUS_CHROMEDRIVER", "/usr/bin/chromedriver")
 # Hard limit for one test on one device (the Celery task is killed past it), and the default step timeout.
 ARGUS_TEST_TIME_LIMIT = env.env_int("ARGUS_TEST_TIME_LIMIT", 600)
 ARGUS_STEP_TIMEOUT_MS = env.env_int("ARGUS_STEP_TIMEOUT_MS", 10_000)
+# The longest one browser command may take: a hung chromedriver fails the test as a browser error (and
+# the run's retry gets a fresh browser) instead of holding the worker until the time limit. Above the
+# longest step timeout (120 s), since a navigation command waits for as long as its step allows.
+ARGUS_BROWSER_COMMAND_TIMEOUT = env.env_int("ARGUS_BROWSER_COMMAND_TIMEOUT", 150)
 # A running result whose worker has not heart-beaten for this long is considered lost.
 ARGUS_RESULT_STALE_SECONDS = env.env_int("ARGUS_RESULT_STALE_SECONDS", 90)
 # How many times the reaper re-queues a lost result before failing it with a reason.

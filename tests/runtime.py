@@ -116,6 +116,26 @@ class Worker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def stuck_report(self, size: int = 6000) -> str:
+        """The end of the log after every worker process printed its threads' stacks (SIGUSR2, see
+        argus/celery.py): for a test that gave up waiting, where the worker was waiting."""
+        for pid in self._python_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGUSR2)
+        time.sleep(1)
+        return self.log()[-size:]
+
+    def _python_pids(self) -> list[int]:
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError):
+                text = stat.read_text()
+                name, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+                # fields[2] is the process group: the worker's own session (start_new_session below).
+                if int(fields[2]) == self.process.pid and name.startswith(("python", "celery")):
+                    pids.append(int(stat.parent.name))
+        return pids
+
     def kill(self) -> None:
         """SIGKILL the worker and its children (browsers), as when a machine dies."""
         with contextlib.suppress(ProcessLookupError):

@@ -237,7 +237,7 @@ def test_a_committed_event_is_dispatched_by_a_worker_to_the_realtime_group(sessi
                 assert message["payload"] == {"files": 3}
                 deadline = time.monotonic() + 20
                 while OutboxEvent.objects.get(pk=event.pk).status != OutboxStatus.DISPATCHED:
-                    assert time.monotonic() < deadline, worker.log()[-3000:]
+                    assert time.monotonic() < deadline, worker.stuck_report()
                     time.sleep(0.2)
                 assert list(event.deliveries.values_list("subscriber", flat=True)) == ["realtime"]
         finally:

@@ -16,7 +16,7 @@ from tests.production_events.processing_deliveries import generic_error, stored_
 def _wait_for(predicate, worker, seconds: float = 40) -> None:
     deadline = time.monotonic() + seconds
     while not predicate():
-        assert time.monotonic() < deadline, worker.log()[-3000:]
+        assert time.monotonic() < deadline, worker.stuck_report()
         assert worker.process.poll() is None, worker.log()[-3000:]
         time.sleep(0.2)
 

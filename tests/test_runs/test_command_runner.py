@@ -75,7 +75,7 @@ def wait_finished(run: Run, worker, seconds: float = FINISH_SECONDS) -> Run:
         if run.is_finished:
             return run
         assert worker.process.poll() is None, worker.log()[-4000:]
-        assert time.monotonic() < deadline, f"run still {run.status}:\n{worker.log()[-4000:]}"
+        assert time.monotonic() < deadline, f"run still {run.status}:\n{worker.stuck_report()}"
         time.sleep(0.2)
 
 
@@ -225,7 +225,7 @@ def test_cancel_stops_a_running_command(session_orgs, committed_project, celery_
         run = command_run_create(project=project, actor=alpha.developer, command="echo group=$$; sleep 300")
         deadline = time.monotonic() + FINISH_SECONDS
         while not RunLogLine.objects.filter(run=run, text__startswith="group=").exists():
-            assert time.monotonic() < deadline, worker.log()[-4000:]
+            assert time.monotonic() < deadline, worker.stuck_report()
             time.sleep(0.1)
         group = int(RunLogLine.objects.get(run=run, text__startswith="group=").text.split("=")[1])
         assert group_members(group)  # it really is running

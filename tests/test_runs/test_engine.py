@@ -559,7 +559,7 @@ def wait_until_finished(run_id, worker, seconds: float = 120) -> Run:
         if run.is_finished:
             return run
         if time.monotonic() > deadline:
-            pytest.fail(f"run still {run.status} after {seconds} s; worker log:\n{worker.log()[-4000:]}")
+            pytest.fail(f"run still {run.status} after {seconds} s; worker log:\n{worker.stuck_report()}")
         time.sleep(0.2)
 
 
@@ -749,7 +749,7 @@ def test_cancel_stops_the_test_and_its_browser(alpha_org, in_alpha, committed_pr
         run = run_create(project=project, actor=alpha_org.developer, tests=[test])
         deadline = time.monotonic() + 60
         while not StepResult.objects.filter(result__run=run, index=1, status=StepStatus.RUNNING).exists():
-            assert time.monotonic() < deadline, worker.log()[-3000:]
+            assert time.monotonic() < deadline, worker.stuck_report()
             time.sleep(0.1)
         browser_dir = re.search(r"runs in browser (\S+)", worker.log()).group(1)
         assert processes_using(browser_dir)

@@ -267,7 +267,7 @@ def test_the_beat_task_dispatches_through_a_real_worker(session_orgs, committed_
         deadline = time.monotonic() + 30
         with tenant_context(alpha.organization):
             while not Run.objects.filter(schedule=schedule).exists():
-                assert time.monotonic() < deadline, worker.log()[-3000:]
+                assert time.monotonic() < deadline, worker.stuck_report()
                 assert worker.process.poll() is None, worker.log()[-3000:]
                 time.sleep(0.2)
             run = Run.objects.get(schedule=schedule)

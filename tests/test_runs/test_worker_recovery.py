@@ -189,7 +189,7 @@ def test_a_result_locked_by_another_transaction_is_skipped(alpha_org, in_alpha, 
 def wait_for_running_step(run, worker, index: int = 0) -> None:
     deadline = time.monotonic() + 60
     while not StepResult.objects.filter(result__run=run, index=index, status=StepStatus.RUNNING).exists():
-        assert time.monotonic() < deadline, worker.log()[-3000:]
+        assert time.monotonic() < deadline, worker.stuck_report()
         time.sleep(0.1)
 
 

@@ -102,6 +102,8 @@ def launch_browser() -> Browser:
         if isinstance(exc, WebDriverException):
             raise BrowserStartError(f"Could not start Chromium: {exc.msg or exc}".strip()) from exc
         raise
+    # Selenium waits for chromedriver without any limit by default.
+    browser.driver.command_executor.client_config.timeout = settings.ARGUS_BROWSER_COMMAND_TIMEOUT
     try:
         _prepare(browser.driver)
     except BaseException as exc:
