@@ -64,6 +64,10 @@ ROOT_URLCONF = "argus.urls"
 # so provisioning time stays flat as migrations and tenants grow.
 ARGUS_SPARE_SCHEMAS = env.env_int("ARGUS_SPARE_SCHEMAS", 3)
 TENANT_MULTIPROCESSING_MAX_PROCESSES = 2
+# `SET search_path` once per connection and tenant switch, not before every statement (half of the
+# statements of webhook processing). Safe because django-tenants forgets the path on ROLLBACK and
+# ROLLBACK TO SAVEPOINT, which revert a SET issued inside them (tests/test_tenant_search_path.py).
+TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [

@@ -79,7 +79,8 @@ def _store_all(project, count: int, seed: int) -> int:
     for delivery in deliveries:
         prepared = prepare_delivery(schema_name=connection.schema_name, key="bench",
                                     endpoint=EndpointCredentials.of(endpoints[delivery.source]),
-                                    headers=delivery.headers, body=delivery.body, query={})
+                                    headers={name.lower(): value for name, value in delivery.headers.items()},
+                                    body=delivery.body, query={})
         _store(prepared)
         pending += not prepared.is_duplicate
     return pending
@@ -183,7 +184,7 @@ def main() -> None:
     ]
     _report(rounds, args)
     if profile:
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(profile).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(40)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ from apps.production_events.models import (
     DeliveryStatus,
     ErrorGroup,
     ErrorGroupDay,
-    ErrorSettings,
     EventStatus,
     ProductionEvent,
     Severity,
@@ -281,18 +280,18 @@ def _apply_event(log: WebhookLog, event, outcome: BatchOutcome, new_groups: list
     return is_new
 
 
-def _index_new_groups(groups: Iterable[ErrorGroup]) -> None:
+def _index_new_groups(groups: list[ErrorGroup]) -> None:
+    if not groups:
+        return
+    # A delivery belongs to one project: its settings are read once.
+    settings_row = similarity.error_settings_for(groups[0].project_id)
     for group in groups:
         group.refresh_from_db()
         if group.merged_into_id is not None:
             continue
         group.embedding = embeddings.embed_group(group)
         group.save(update_fields=["embedding"])
-        similarity.near_duplicates_check(group, settings_row=_settings_for(group.project_id))
-
-
-def _settings_for(project_id) -> ErrorSettings:
-    return similarity.error_settings_for(project_id)
+        similarity.near_duplicates_check(group, settings_row=settings_row)
 
 
 def _apply_delivery(log: WebhookLog, outcome: BatchOutcome) -> None:

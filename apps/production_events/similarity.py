@@ -98,7 +98,8 @@ def nearest(project_id, vector: list[float], *, exclude_id=None, limit: int = 10
         queryset = queryset.exclude(pk=exclude_id)
     exact = queryset.count() <= EXACT_SEARCH_MAX_GROUPS
     queryset = queryset.defer("embedding").annotate(distance=CosineDistance("embedding", vector)).order_by("distance")
-    with transaction.atomic(), connection.cursor() as cursor:
+    # No savepoint: the SET LOCALs are undone below, or by the end of the transaction.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if exact:
             # A project this size is ranked exactly (its rows through the project index, then sorted): the
             # approximate index can miss neighbours hidden behind other projects' and dead rows.
@@ -144,25 +145,35 @@ def near_duplicates_check(group: ErrorGroup, *, settings_row: ErrorSettings | No
     if group.embedding is None or group.merged_into_id is not None:
         return []
     settings_row = settings_row or error_settings_for(group.project_id)
-    made = []
-    for match in similar_groups(group.project_id, group=group, limit=NEAR_DUPLICATE_CANDIDATES):
-        if match.score < settings_row.similarity_threshold:
-            break
-        pair = (GroupSimilarity.objects.filter(Q(group=group, similar_group=match.group)
-                                               | Q(group=match.group, similar_group=group)).first())
+    matches = [match for match in similar_groups(group.project_id, group=group, limit=NEAR_DUPLICATE_CANDIDATES)
+               if match.score >= settings_row.similarity_threshold]
+    if not matches:
+        return []
+    # The pairs already known, in either direction, in one query.
+    known = {}
+    for row in GroupSimilarity.objects.filter(Q(group=group, similar_group__in=[match.group for match in matches])
+                                              | Q(group__in=[match.group for match in matches], similar_group=group)):
+        known[row.similar_group_id if row.group_id == group.pk else row.group_id] = row
+    made, new_pairs = [], []
+    for match in matches:
+        pair = known.get(match.group.pk)
         if pair is None:
-            pair = GroupSimilarity.objects.create(
-                project_id=group.project_id, group=group, similar_group=match.group, score=match.score,
-                shared_frames=match.shared_frames, explanation=match.explanation)
+            pair = GroupSimilarity(project_id=group.project_id, group=group, similar_group=match.group,
+                                   score=match.score, shared_frames=match.shared_frames, explanation=match.explanation)
+            if not settings_row.auto_merge:
+                new_pairs.append(pair)
+                made.append(pair)
+                continue
+            pair.save(force_insert=True)
         elif pair.status == SimilarityStatus.PROPOSED:
             pair.score, pair.shared_frames, pair.explanation = match.score, match.shared_frames, match.explanation
             pair.save(update_fields=["score", "shared_frames", "explanation", "updated_at"])
         else:
             continue  # dismissed stays dismissed; merged is done
         if settings_row.auto_merge:
-            made.append(similarity_merge(similarity=pair, actor=None))
-            return made
+            return [similarity_merge(similarity=pair, actor=None)]
         made.append(pair)
+    GroupSimilarity.objects.bulk_create(new_pairs)
     return made
 
 
