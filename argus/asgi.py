@@ -19,7 +19,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from apps.organizations.websocket import TenantWebSocketMiddleware  # noqa: E402
 from apps.production_events.fastpath import WebhookFastPath  # noqa: E402
-from apps.test_runs.routing import websocket_urlpatterns  # noqa: E402
+from argus.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": WebhookFastPath(django_asgi_app),

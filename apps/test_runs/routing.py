@@ -1,11 +1,10 @@
-"""WebSocket routes, mounted by argus/asgi.py behind the origin check and the tenant middleware."""
+"""WebSocket routes of live runs, mounted by argus/routing.py."""
 
-from django.urls import path, re_path
+from django.urls import path
 
-from apps.test_runs.consumers import NotFoundConsumer, RunConsumer, RunFeedConsumer
+from apps.test_runs.consumers import RunConsumer, RunFeedConsumer
 
 websocket_urlpatterns = [
     path("ws/runs/<uuid:run_id>/", RunConsumer.as_asgi()),
     path("ws/runs/", RunFeedConsumer.as_asgi()),
-    re_path(r"", NotFoundConsumer.as_asgi()),
 ]

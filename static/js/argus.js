@@ -125,6 +125,75 @@
     if (field) field.focus();
   }
 
+  // Close codes that reconnecting cannot fix (apps/organizations/websocket.py).
+  var FATAL_CLOSE = {4401: "Sign in again to see live updates.", 4403: "Your role no longer allows this.",
+                     4404: "Live updates are not available here."};
+
+  // A live socket (run pages, the errors list): reconnects with backoff and hands snapshots and deltas
+  // to its owner's `snapshot(message)` and `event(message)`. `closeTexts` overrides FATAL_CLOSE's texts.
+  function LiveSocket(path, owner, statusNode, closeTexts) {
+    this.closeTexts = closeTexts || {};
+    this.path = path;
+    this.owner = owner;
+    this.statusNode = statusNode;
+    this.delay = 1000;
+    this.stopped = false;
+    this.connect();
+  }
+
+  LiveSocket.prototype.status = function (text, state) {
+    if (!this.statusNode) return;
+    this.statusNode.hidden = false;
+    this.statusNode.textContent = text;
+    this.statusNode.setAttribute("data-state", state);
+  };
+
+  LiveSocket.prototype.connect = function () {
+    var self = this;
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var socket;
+    try {
+      socket = new WebSocket(scheme + window.location.host + this.path);
+    } catch (error) {
+      this.retry();
+      return;
+    }
+    this.socket = socket;
+    socket.addEventListener("open", function () {
+      self.delay = 1000;
+      self.status("Live", "live");
+    });
+    socket.addEventListener("message", function (event) {
+      var message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (error) {
+        return;
+      }
+      if (message.type === "snapshot" && self.owner.snapshot) self.owner.snapshot(message);
+      else if (message.type === "event") self.owner.event(message);
+    });
+    socket.addEventListener("close", function (event) {
+      if (self.stopped) return;
+      if (FATAL_CLOSE[event.code]) {
+        self.status(self.closeTexts[event.code] || FATAL_CLOSE[event.code], "off");
+        return;
+      }
+      self.retry();
+    });
+  };
+
+  LiveSocket.prototype.retry = function () {
+    var self = this;
+    this.status("Reconnecting…", "reconnecting");
+    // Exponential backoff with jitter, so a restarted server isn't hit by every page at once.
+    var wait = this.delay * (0.75 + Math.random() / 2);
+    this.delay = Math.min(this.delay * 2, 30000);
+    window.setTimeout(function () { self.connect(); }, wait);
+  };
+
+  window.Argus = {LiveSocket: LiveSocket};
+
   function start() {
     focusFirstError();
     setupNavToggle();

@@ -1,4 +1,6 @@
-/* Error pages: the events list's "select every event" box. Every page works without this file. */
+/* Error pages: the events list's "select every event" box, and the live notice of errors received
+   since the page loaded (`/ws/events/`, apps/integrations/consumers.py). Every page works without
+   this file. */
 (function () {
   "use strict";
 
@@ -14,9 +16,38 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", setupSelectAll);
-  } else {
+  // Counts the errors the trackers sent after the page loaded; "Show them" reloads the list as filtered.
+  function NewErrorsNotice(root) {
+    this.root = root;
+    this.text = root.querySelector("[data-new-errors-text]");
+    this.count = 0;
+    root.querySelector("[data-new-errors-show]").addEventListener("click", function (event) {
+      event.preventDefault();
+      window.location.reload();
+    });
+  }
+
+  NewErrorsNotice.prototype.event = function (message) {
+    var payload = message.payload || {};
+    this.count += 1;
+    var latest = [payload.title, payload.source ? "(" + payload.source + ")" : ""].join(" ").trim();
+    this.text.textContent = (this.count === 1 ? "1 new error" : this.count + " new errors") +
+      " since this page loaded" + (latest ? ". Latest: " + latest + "." : ".");
+    this.root.hidden = false;
+  };
+
+  function setup() {
     setupSelectAll();
+    var notice = document.querySelector("[data-new-errors]");
+    if (notice && "WebSocket" in window) {
+      new window.Argus.LiveSocket(notice.getAttribute("data-ws-path"), new NewErrorsNotice(notice),
+                                  document.querySelector("[data-live-status]"));
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setup);
+  } else {
+    setup();
   }
 })();

@@ -14,9 +14,8 @@
   var FINISHED = ["passed", "failed", "error", "cancelled"];
   var RERUNNABLE = ["failed", "error", "cancelled"];
   var SEGMENTS = ["passed", "failed", "errored", "skipped", "cancelled"];
-  // Close codes that reconnecting cannot fix (apps/organizations/websocket.py).
-  var FATAL_CLOSE = {4401: "Sign in again to see live updates.", 4403: "Your role no longer allows this.",
-                     4404: "This run is not available for live updates."};
+  var LiveSocket = window.Argus.LiveSocket;  // argus.js
+  var CLOSED_RUN = {4404: "This run is not available for live updates."};
   var MAX_LOG_LINES = 5000;
 
   function capfirst(text) {
@@ -96,67 +95,6 @@
     }
   }
 
-  // A socket that reconnects with backoff and hands snapshots and deltas to its owner.
-  function LiveSocket(path, owner, statusNode) {
-    this.path = path;
-    this.owner = owner;
-    this.statusNode = statusNode;
-    this.delay = 1000;
-    this.stopped = false;
-    this.connect();
-  }
-
-  LiveSocket.prototype.status = function (text, state) {
-    if (!this.statusNode) return;
-    this.statusNode.hidden = false;
-    this.statusNode.textContent = text;
-    this.statusNode.setAttribute("data-state", state);
-  };
-
-  LiveSocket.prototype.connect = function () {
-    var self = this;
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket;
-    try {
-      socket = new WebSocket(scheme + window.location.host + this.path);
-    } catch (error) {
-      this.retry();
-      return;
-    }
-    this.socket = socket;
-    socket.addEventListener("open", function () {
-      self.delay = 1000;
-      self.status("Live", "live");
-    });
-    socket.addEventListener("message", function (event) {
-      var message;
-      try {
-        message = JSON.parse(event.data);
-      } catch (error) {
-        return;
-      }
-      if (message.type === "snapshot") self.owner.snapshot(message);
-      else if (message.type === "event") self.owner.event(message);
-    });
-    socket.addEventListener("close", function (event) {
-      if (self.stopped) return;
-      if (FATAL_CLOSE[event.code]) {
-        self.status(FATAL_CLOSE[event.code], "off");
-        return;
-      }
-      self.retry();
-    });
-  };
-
-  LiveSocket.prototype.retry = function () {
-    var self = this;
-    this.status("Reconnecting…", "reconnecting");
-    // Exponential backoff with jitter, so a restarted server isn't hit by every page at once.
-    var wait = this.delay * (0.75 + Math.random() / 2);
-    this.delay = Math.min(this.delay * 2, 30000);
-    window.setTimeout(function () { self.connect(); }, wait);
-  };
-
   // The run page.
   function RunPage(root) {
     this.root = root;
@@ -169,7 +107,8 @@
     this.reset();
     this.readLog();
     this.setupTabs();
-    this.socket = new LiveSocket(root.getAttribute("data-ws-path"), this, root.querySelector("[data-live-status]"));
+    this.socket = new LiveSocket(root.getAttribute("data-ws-path"), this, root.querySelector("[data-live-status]"),
+                                 CLOSED_RUN);
   }
 
   RunPage.prototype.reset = function () {

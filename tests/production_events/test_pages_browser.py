@@ -121,3 +121,45 @@ def test_intake_settings_show_the_url_and_rotate_works(base, org, errors, driver
     assert endpoint.secret != old and endpoint.previous_secret == old
     assert driver.find_element(By.CSS_SELECTOR, "[data-intake='sentry'] [data-secret-value]") \
         .get_attribute("textContent") == endpoint.secret
+
+
+@pytest.mark.browser
+def test_a_tracker_delivery_shows_up_live_on_the_errors_list(base, org, errors, driver, asgi_server, celery_worker,
+                                                             django_db_blocker):
+    """The whole path, real: signed webhook → fast path → Celery processing → outbox → realtime group →
+    `/ws/events/` → the notice on an open errors page → "Show them" lists the new error."""
+    import json
+    import uuid
+
+    from selenium.webdriver.common.by import By
+
+    from apps.production_events.intake import intake_endpoints_for, intake_path
+    from apps.production_events.models import ProductionEvent
+    from tests.production_events.intake_deliveries import GENERIC_ERROR, signed
+    from tests.production_events.test_intake_fastpath import post
+
+    project, error, warning = errors
+    with django_db_blocker.unblock(), tenant_context(org.organization):
+        endpoint = next(item for item in intake_endpoints_for(project) if item.source == "generic")
+    worker = celery_worker(queues="default")
+    sign_in(driver, base, org.viewer.email)
+    driver.get(f"{base}errors/?project={project.pk}")
+    notice = driver.find_element(By.CSS_SELECTOR, "[data-new-errors]")
+    wait_for(driver, lambda b: b.find_element(By.CSS_SELECTOR, "[data-live-status]").text == "Live",
+             "the live socket")
+    assert not notice.is_displayed()
+
+    title = f"RangeError: coupon {uuid.uuid4().hex[:6]} out of range"
+    body = json.dumps({**GENERIC_ERROR, "event_id": uuid.uuid4().hex, "title": title}).encode()
+    status, answer, _ = post(asgi_server, org.host, intake_path(endpoint), body, signed("generic", endpoint.secret,
+                                                                                         body))
+    assert status == 202, answer
+    wait_for(driver, lambda b: notice.is_displayed() and title in notice.text,
+             f"the new-error notice (worker log: {worker.log()[-1500:]})")
+    assert notice.text.startswith("1 new error since this page loaded")
+
+    driver.find_element(By.CSS_SELECTOR, "[data-new-errors-show]").click()
+    with django_db_blocker.unblock(), tenant_context(org.organization):
+        new = ProductionEvent.objects.get(project=project, title=title)
+    wait_for(driver, lambda b: str(new.pk) in _rows(b), "the new error in the list")
+    assert set(_rows(driver)) == {str(new.pk), str(error.pk), str(warning.pk)}
