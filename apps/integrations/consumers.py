@@ -12,14 +12,11 @@ Events are not numbered or replayed: the outbox page (`/events/`) and API hold t
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-
 from apps.integrations.dispatch import events_group
-from apps.organizations.websocket import CLOSE_UNAUTHENTICATED, choose_subprotocol
+from apps.organizations.websocket import MemberJsonConsumer
 
 MAX_TYPE_FILTERS = 20
 
@@ -31,16 +28,12 @@ def type_filters(query_string: bytes) -> tuple[str, ...]:
     return tuple(dict.fromkeys(prefix[:100] for prefix in prefixes))[:MAX_TYPE_FILTERS]
 
 
-class EventFeedConsumer(AsyncJsonWebsocketConsumer):
+class EventFeedConsumer(MemberJsonConsumer):
     types: tuple[str, ...] = ()
 
-    async def connect(self) -> None:
-        await self.accept(subprotocol=choose_subprotocol(self.scope.get("subprotocols") or []))
-        if self.scope.get("membership") is None:  # only reachable without the tenant middleware
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
+    async def subscribe(self, schema_name: str) -> None:
         self.types = type_filters(self.scope.get("query_string", b""))
-        group = events_group(self.scope["schema_name"])
+        group = events_group(schema_name)
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups.append(group)  # left again by the base class on disconnect
         await self.send_json({"type": "ready", "types": list(self.types)})
@@ -51,14 +44,3 @@ class EventFeedConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({"type": "event", "event_type": event_type, "event_id": message.get("event_id"),
                               "payload": message.get("payload", {})})
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
-        try:
-            content = json.loads(text_data) if text_data is not None else None
-        except ValueError:
-            content = None
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
-            return
-        await self.send_json({"type": "error", "code": "unsupported_message",
-                              "message": 'This socket only reads {"type": "ping"}.'})

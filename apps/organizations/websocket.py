@@ -21,11 +21,13 @@ no consumer runs, no group is joined and nothing is sent.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from importlib import import_module
 from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
 from django.http.cookie import parse_cookie
@@ -200,3 +202,29 @@ class TenantWebSocketMiddleware:
         scope = dict(scope, tenant=access.tenant, schema_name=access.tenant.schema_name, user=access.user,
                      membership=access.membership, role=access.role, api_key=access.api_key)
         return await self.inner(scope, receive, send)
+
+
+class MemberJsonConsumer(AsyncJsonWebsocketConsumer):
+    """Base of the read-only sockets behind TenantWebSocketMiddleware: accepts (echoing the key's
+    subprotocol), refuses a scope without a member, and answers `{"type": "ping"}` with a pong."""
+
+    async def connect(self) -> None:
+        await self.accept(subprotocol=choose_subprotocol(self.scope.get("subprotocols") or []))
+        if self.scope.get("membership") is None:  # only reachable without the tenant middleware
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        await self.subscribe(self.scope["schema_name"])
+
+    async def subscribe(self, schema_name: str) -> None:
+        raise NotImplementedError
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
+        try:
+            content = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        await self.send_json({"type": "error", "code": "unsupported_message",
+                              "message": 'This socket only reads {"type": "ping"}.'})

@@ -7,18 +7,13 @@ seq, ping/pong) is described in `apps.test_runs.live`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django_tenants.utils import schema_context
 
-from apps.organizations.websocket import (
-    CLOSE_NOT_FOUND,
-    CLOSE_UNAUTHENTICATED,
-    choose_subprotocol,
-)
+from apps.organizations.websocket import CLOSE_NOT_FOUND, MemberJsonConsumer, choose_subprotocol
 from apps.test_runs import live
 from apps.test_runs.models import Run
 from apps.test_runs.snapshots import feed_snapshot, run_snapshot
@@ -43,20 +38,10 @@ def build_feed_snapshot(schema_name: str) -> dict[str, Any]:
         return {"type": "snapshot", "seq": seq, **feed_snapshot()}
 
 
-class LiveConsumer(AsyncJsonWebsocketConsumer):
-    """Accepts members, answers pings, relays deltas newer than the snapshot it sent."""
+class LiveConsumer(MemberJsonConsumer):
+    """Relays deltas newer than the snapshot it sent."""
 
     high_water = 0
-
-    async def connect(self) -> None:
-        await self.accept(subprotocol=choose_subprotocol(self.scope.get("subprotocols") or []))
-        if self.scope.get("membership") is None:  # only reachable without the tenant middleware
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        await self.subscribe(self.scope["schema_name"])
-
-    async def subscribe(self, schema_name: str) -> None:
-        raise NotImplementedError
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # The base class runs close_old_connections in the single sync thread before every message;
@@ -75,17 +60,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.groups.clear()
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
-        try:
-            content = json.loads(text_data) if text_data is not None else None
-        except ValueError:
-            content = None
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
-            return
-        await self.send_json({"type": "error", "code": "unsupported_message",
-                              "message": 'This socket only reads {"type": "ping"}.'})
 
     def is_stale(self, message: dict[str, Any]) -> bool:
         return message.get("seq", 0) <= self.high_water
