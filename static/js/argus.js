@@ -130,7 +130,8 @@
                      4404: "Live updates are not available here."};
 
   // A live socket (run pages, the errors list): reconnects with backoff and hands snapshots and deltas
-  // to its owner's `snapshot(message)` and `event(message)`. `closeTexts` overrides FATAL_CLOSE's texts.
+  // to its owner's `snapshot(message)` and `event(message)`. The server's first message (`snapshot`,
+  // or `ready` on /ws/events/) says the socket is subscribed. `closeTexts` overrides FATAL_CLOSE's texts.
   function LiveSocket(path, owner, statusNode, closeTexts) {
     this.closeTexts = closeTexts || {};
     this.path = path;
@@ -159,16 +160,17 @@
       return;
     }
     this.socket = socket;
-    socket.addEventListener("open", function () {
-      self.delay = 1000;
-      self.status("Live", "live");
-    });
     socket.addEventListener("message", function (event) {
       var message;
       try {
         message = JSON.parse(event.data);
       } catch (error) {
         return;
+      }
+      // "Live" once the server has subscribed this socket (its first message), not when it opens.
+      if (message.type === "snapshot" || message.type === "ready") {
+        self.delay = 1000;
+        self.status("Live", "live");
       }
       if (message.type === "snapshot" && self.owner.snapshot) self.owner.snapshot(message);
       else if (message.type === "event") self.owner.event(message);

@@ -46,9 +46,9 @@ def errors(org, committed_project, django_db_blocker):
 
 
 def _rows(browser) -> list[str]:
-    from selenium.webdriver.common.by import By
-
-    return [row.get_attribute("data-event") for row in browser.find_elements(By.CSS_SELECTOR, "[data-event]")]
+    # Read in one script: htmx may swap the list between a find and a read (a stale element).
+    return browser.execute_script(
+        "return Array.from(document.querySelectorAll('[data-event]'), (row) => row.getAttribute('data-event'));")
 
 
 @pytest.mark.browser
