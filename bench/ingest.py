@@ -46,6 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import bench_database_url, configure, free_port, percentile  # noqa: E402 - bench/ is on the path
+
 BENCH_DATABASE = "argus_bench_ingest"
 FIXTURES = Path("/work/shared/fixtures/webhooks")
 TEMPLATES = {
@@ -70,34 +72,10 @@ TEXT_KEYS = {"title", "message", "body", "culprit", "errorclass", "condition_nam
 VARIANTS = 40
 
 
-def _bench_database_url() -> str:
-    import psycopg
-
-    state = json.loads((ROOT / ".argus" / "services.json").read_text())
-    port = state["postgres_port"]
-    with psycopg.connect(host="127.0.0.1", port=port, user="argus", dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    with psycopg.connect(host="127.0.0.1", port=port, user="argus", dbname=BENCH_DATABASE, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    return f"postgres://argus@127.0.0.1:{port}/{BENCH_DATABASE}"
 
 
-def _configure(redis_db: int) -> None:
-    # Production mode over plain HTTP, as the test suite runs the server.
-    os.environ.update({"DEBUG": "0", "ARGUS_HTTPS": "0", "SECRET_KEY": "argus-bench-only",
-                       "ARGUS_REDIS_DB": str(redis_db)})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "argus.settings")
-
-    import django
-
-    django.setup()
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 # ---------------------------------------------------------------- the tenant and the deliveries
@@ -264,12 +242,6 @@ def _machine_busy() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ---------------------------------------------------------------- the load
@@ -363,7 +335,7 @@ def _accounting(schema: str, answers: list[dict], repeats_sent: int) -> dict:
 
 def _round(label: str, app: str, host: str, schema: str, deliveries: list[Delivery], concurrency: int,
            args) -> dict:
-    port = _free_port()
+    port = free_port()
     log_path = ROOT / ".argus" / f"bench-ingest-{label.split()[0].lower()}.log"
     server = _start_server(app, port, args.workers, log_path)
     _sign(deliveries)
@@ -407,8 +379,8 @@ def _report(rounds: list[dict], accounting: dict, args, collisions: int) -> None
         others = ", ".join(f"{count}x {status}" for status, count in sorted(result.statuses.items())
                            if status != 202) or "0"
         print(f"| {round_['label']} | {round_['concurrency']} | {len(latencies)} | {rate:,.0f} | "
-              f"{statistics.median(latencies):.1f} ms | {_percentile(latencies, 0.95):.1f} ms | "
-              f"{_percentile(latencies, 0.99):.1f} ms | {max(latencies):.1f} ms | {others} | "
+              f"{statistics.median(latencies):.1f} ms | {percentile(latencies, 0.95):.1f} ms | "
+              f"{percentile(latencies, 0.99):.1f} ms | {max(latencies):.1f} ms | {others} | "
               f"{round_['server_cpu'] / len(latencies) * 1e6:,.0f} µs | "
               f"{round_['client_cpu'] / len(latencies) * 1e6:,.0f} µs | "
               f"{round_['machine_busy']:.0%} ({round_['load_average']:.1f}) | {done} |")
@@ -439,8 +411,8 @@ def main() -> None:
     if args.redis_db in (0, 1):
         parser.error("Redis databases 0 and 1 belong to the development server and the test suite.")
 
-    os.environ["DATABASE_URL"] = _bench_database_url()
-    _configure(args.redis_db)
+    os.environ["DATABASE_URL"] = bench_database_url(BENCH_DATABASE)
+    configure(args.redis_db)
     import redis
     from django.conf import settings
 

@@ -34,8 +34,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import ingest  # noqa: E402 - the ingest bench builds the same deliveries
+from common import bench_database_url, configure  # noqa: E402
 
-ingest.BENCH_DATABASE = "argus_bench_processing"
+BENCH_DATABASE = "argus_bench_processing"
 
 
 @dataclass
@@ -162,8 +163,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print the top functions of the limited round")
     args = parser.parse_args()
 
-    os.environ["DATABASE_URL"] = ingest._bench_database_url()
-    ingest._configure(args.redis_db)
+    os.environ["DATABASE_URL"] = bench_database_url(BENCH_DATABASE)
+    configure(args.redis_db)
     from django.core.management import call_command
 
     from apps.organizations.services import organization_provision

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import bench_database_url, configure, free_port, percentile  # noqa: E402 - bench/ is on the path
 
 BENCH_DATABASE = "argus_bench_similar"
 
@@ -51,35 +52,12 @@ TEMPLATES = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def _bench_database_url() -> str:
-    import psycopg
-
-    state = json.loads((ROOT / ".argus" / "services.json").read_text())
-    port = state["postgres_port"]
-    with psycopg.connect(host="127.0.0.1", port=port, user="argus", dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    return f"postgres://argus@127.0.0.1:{port}/{BENCH_DATABASE}"
 
 
-def _configure(redis_db: int) -> None:
-    os.environ.update({"DEBUG": "0", "ARGUS_HTTPS": "0", "SECRET_KEY": "argus-bench-only",
-                       "ARGUS_REDIS_DB": str(redis_db)})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "argus.settings")
-    import django
-
-    django.setup()
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def _error(rng: random.Random) -> dict:
@@ -191,8 +169,8 @@ def _start_server(port: int, log_path: Path) -> subprocess.Popen:
 
 
 def _summary(name: str, values: list[float]) -> str:
-    return (f"| {name} | {len(values)} | {statistics.median(values):.1f} | {_percentile(values, 0.95):.1f} | "
-            f"{_percentile(values, 0.99):.1f} | {max(values):.1f} |")
+    return (f"| {name} | {len(values)} | {statistics.median(values):.1f} | {percentile(values, 0.95):.1f} | "
+            f"{percentile(values, 0.99):.1f} | {max(values):.1f} |")
 
 
 def main() -> None:
@@ -206,8 +184,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    os.environ["DATABASE_URL"] = _bench_database_url()
-    _configure(args.redis_db)
+    os.environ["DATABASE_URL"] = bench_database_url(BENCH_DATABASE)
+    configure(args.redis_db)
     from django.core.management import call_command
     from django_tenants.utils import tenant_context
 
@@ -236,7 +214,7 @@ def main() -> None:
     print(_summary("selector, like a group (limit 10)", selector["group"]))
     print(_summary("selector, free text (limit 10)", selector["text"]), flush=True)
 
-    port = _free_port()
+    port = free_port()
     log_path = ROOT / ".argus" / "bench-similar-server.log"
     server = _start_server(port, log_path)
     try:

@@ -32,34 +32,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import bench_database_url, configure, free_port, percentile  # noqa: E402 - bench/ is on the path
+
 BENCH_DATABASE = "argus_bench_ws"
 
 
-def _bench_database_url() -> str:
-    import psycopg
-
-    state = json.loads((ROOT / ".argus" / "services.json").read_text())
-    port = state["postgres_port"]
-    with psycopg.connect(host="127.0.0.1", port=port, user="argus", dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    return f"postgres://argus@127.0.0.1:{port}/{BENCH_DATABASE}"
 
 
-def _configure(redis_db: int) -> None:
-    # Production mode over plain HTTP, as the test suite runs the server.
-    os.environ.update({"DEBUG": "0", "ARGUS_HTTPS": "0", "SECRET_KEY": "argus-bench-only",
-                       "ARGUS_REDIS_DB": str(redis_db)})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "argus.settings")
-
-    import django
-
-    django.setup()
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 # ---------------------------------------------------------------- the publishing process
@@ -196,12 +177,6 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main() -> None:
@@ -215,16 +190,16 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.publish:
-        _configure(args.redis_db)
+        configure(args.redis_db)
         publisher(args.publish, args.schema, args.events, args.interval_ms)
         return
 
     if args.redis_db in (0, 1):
         parser.error("Redis databases 0 and 1 belong to the development server and the test suite.")
-    os.environ["DATABASE_URL"] = _bench_database_url()
-    _configure(args.redis_db)
+    os.environ["DATABASE_URL"] = bench_database_url(BENCH_DATABASE)
+    configure(args.redis_db)
     host, schema, run_id, key = _setup_tenant()
-    port = _free_port()
+    port = free_port()
     log_path = ROOT / ".argus" / "bench-ws-server.log"
     server = _start_server(port, log_path)
     rows, costs_rows = [], []
@@ -250,7 +225,7 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|---:|")
     for clients, delivered, expected, latencies, server_cpu in rows:
         print(f"| {clients} | {delivered}/{expected} | {statistics.median(latencies):.1f} ms | "
-              f"{_percentile(latencies, 0.95):.1f} ms | {max(latencies):.1f} ms | "
+              f"{percentile(latencies, 0.95):.1f} ms | {max(latencies):.1f} ms | "
               f"{server_cpu / max(delivered, 1) * 1e6:.0f} µs |")
     print("\nCost of one call in the publishing (worker) process")
     print("| clients | live.publish mean | p95 | first call | baseline: async_to_sync(group_send) mean | p95 |")
@@ -258,9 +233,9 @@ def main() -> None:
     for clients, costs in costs_rows:
         publish_ms = [value / 1e6 for value in costs["publish"]]
         baseline_ms = [value / 1e6 for value in costs["baseline"]]
-        print(f"| {clients} | {statistics.mean(publish_ms):.2f} ms | {_percentile(publish_ms, 0.95):.2f} ms | "
+        print(f"| {clients} | {statistics.mean(publish_ms):.2f} ms | {percentile(publish_ms, 0.95):.2f} ms | "
               f"{costs['first'][0] / 1e6:.1f} ms | {statistics.mean(baseline_ms):.2f} ms | "
-              f"{_percentile(baseline_ms, 0.95):.2f} ms |")
+              f"{percentile(baseline_ms, 0.95):.2f} ms |")
 
 
 if __name__ == "__main__":
